@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""One entry point for a fresh machine that has only python3 and pip.
+
+    python3 run.py demo      # the main job: everything working, against the local emulator or your gateway
+    python3 run.py test      # the whole test suite (offline; loopback only)
+    python3 run.py lint      # ruff + mypy
+    python3 run.py bench     # the benchmark suite (installs the peer libraries first)
+
+It creates ``.venv`` beside this file, installs the three workspace packages (editable) and the
+dependency groups from ``pyproject.toml`` when they changed, then runs the command inside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PACKAGES = ["shared", "packages/langchain_cfaig", "packages/llamaindex_cfaig"]
+GROUPS = {"demo": [], "test": ["test"], "lint": ["test", "lint", "typing"], "bench": ["test", "bench"]}
+
+
+def _python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _groups(names: list[str]) -> list[str]:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        sys.exit("run.py needs Python 3.11+ to read pyproject.toml (or install the groups by hand)")
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    requirements: list[str] = []
+    for name in names:
+        requirements += data["dependency-groups"][name]
+    return requirements
+
+
+def _ensure_env(groups: list[str]) -> None:
+    requirements = _groups(groups)
+    fingerprint = hashlib.sha256()
+    for package in PACKAGES:
+        fingerprint.update((ROOT / package / "pyproject.toml").read_bytes())
+    fingerprint.update("\n".join(requirements).encode())
+    stamp = VENV / f".cfaig-{'-'.join(groups) or 'base'}-{fingerprint.hexdigest()[:16]}"
+    if stamp.exists():
+        return
+    if not _python().exists():
+        print(f"[run.py] creating {VENV.relative_to(ROOT)} ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("[run.py] installing cfaig-core, langchain-cfaig, llama-index-cfaig and their dependencies ...", flush=True)
+    editable = [arg for package in PACKAGES for arg in ("-e", str(ROOT / package))]
+    command = [str(_python()), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *editable, *requirements]
+    subprocess.run(command, check=True)  # noqa: S603 - our own interpreter and fixed arguments
+    for old in VENV.glob(f".cfaig-{'-'.join(groups) or 'base'}-*"):
+        old.unlink()
+    stamp.touch()
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in GROUPS:
+        print(__doc__)
+        return 2
+    command, rest = argv[0], argv[1:]
+    _ensure_env(GROUPS[command])
+    python = str(_python())
+    if command == "demo":
+        args = [python, str(ROOT / "demo.py"), *rest]
+    elif command == "test":
+        args = [python, "-m", "pytest", *rest]
+    elif command == "bench":
+        args = [python, str(ROOT / "benchmarks" / "run.py"), *rest]
+    else:
+        ruff = subprocess.run([python, "-m", "ruff", "check", "."], cwd=ROOT, check=False)  # noqa: S603
+        fmt = subprocess.run([python, "-m", "ruff", "format", "--check", "."], cwd=ROOT, check=False)  # noqa: S603
+        mypy = subprocess.run([python, "-m", "mypy"], cwd=ROOT, check=False)  # noqa: S603
+        return ruff.returncode or fmt.returncode or mypy.returncode
+    return subprocess.run(args, cwd=ROOT, check=False).returncode  # noqa: S603
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,521 @@
+"""GatewayClient and AsyncGatewayClient.
+
+Everything that does no I/O lives in :class:`_BaseClient` and the pure modules (request building,
+the retry/fallback flow, parsing, error mapping). The two clients only send, sleep, read and close,
+and differ only by ``await``: both drive the same :func:`_attempts` generator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import ssl
+import threading
+import time
+import weakref
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from cfaig import _constants as c
+from cfaig._logging import logger, setup_from_env
+from cfaig._request import Endpoint, PreparedRequest, RequestBuilder, Target
+from cfaig._response import parse_chat, parse_embeddings, parse_meta, parse_responses
+from cfaig._retry import RetryPolicy
+from cfaig._streaming import AsyncChatStream, ChatStream, StreamDecoder
+from cfaig.config import GatewayConfig
+from cfaig.errors import ConfigurationError, GatewayError, make_status_error, map_transport_errors
+from cfaig.options import GatewayOptions
+from cfaig.types import (
+    ChatCompletion,
+    ChatRequest,
+    EmbeddingRequest,
+    EmbeddingResponse,
+    GatewayMeta,
+    ResponsesResult,
+)
+
+__all__ = ["AsyncGatewayClient", "GatewayClient"]
+
+_T = TypeVar("_T")
+_NO_FALLBACK_CODES = frozenset({2001, 2009, 10000})  # the same for every step: falling back cannot help
+
+
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    """One verified TLS context per process: building one costs tens of milliseconds."""
+    return httpx.create_ssl_context()
+
+
+def _timeout(config: GatewayConfig) -> httpx.Timeout:
+    return httpx.Timeout(config.timeout, connect=min(config.timeout, c.DEFAULT_CONNECT_TIMEOUT))
+
+
+def _limits() -> httpx.Limits:
+    return httpx.Limits(max_connections=c.MAX_CONNECTIONS, max_keepalive_connections=c.MAX_KEEPALIVE_CONNECTIONS)
+
+
+# --- the attempt flow, shared by both worlds -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Send:
+    target: Target
+    step: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Sleep:
+    seconds: float
+
+
+_Flow = Generator[_Send | _Sleep, "httpx.Response | GatewayError | None", tuple[httpx.Response, int]]
+
+
+def _attempts(prepared: PreparedRequest, policy: RetryPolicy) -> _Flow:
+    """Yield what to do next (send a target, or sleep); receive the 2xx response or the mapped error.
+
+    Retries follow ``policy``; when a target's retries are spent, the next target is tried (client-side
+    fallback on the REST surface); the last error is raised when every target failed.
+    """
+    slept = 0.0
+    last = len(prepared.targets) - 1
+    for step, target in enumerate(prepared.targets):
+        retries = 0
+        while True:
+            outcome = yield _Send(target, step)
+            if isinstance(outcome, httpx.Response):
+                return outcome, step
+            assert outcome is not None
+            delay = policy.next_delay(outcome, retries, slept)
+            if delay is None:
+                break
+            logger.debug(
+                "retrying %s in %.2fs (retry %d of %d) after %s",
+                target.served_by,
+                delay,
+                retries + 1,
+                policy.max_retries,
+                type(outcome).__name__,
+            )
+            yield _Sleep(delay)
+            slept += delay
+            retries += 1
+        if step == last or outcome.code in _NO_FALLBACK_CODES:
+            raise outcome
+        logger.info(
+            "%s failed (%s); falling back to %s",
+            target.served_by,
+            outcome,
+            prepared.targets[step + 1].served_by,
+        )
+    raise AssertionError("unreachable: a prepared request has at least one target")
+
+
+# --- the shared, I/O-free half -----------------------------------------------------------------
+
+
+class _BaseClient:
+    def __init__(
+        self,
+        config: GatewayConfig | None = None,
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        retry_policy: RetryPolicy | None = None,
+        **config_fields: Any,
+    ) -> None:
+        if config is not None and config_fields:
+            raise ConfigurationError("pass either config=GatewayConfig(...) or its fields, not both")
+        self.config = config if config is not None else GatewayConfig(**config_fields)
+        self.options = GatewayOptions.coerce(options) or GatewayOptions()
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=self.config.max_retries)
+        self._builder = RequestBuilder(self.config, self.options)
+        setup_from_env()
+
+    def __repr__(self) -> str:
+        cfg = self.config
+        return (
+            f"{type(self).__name__}(account_id={cfg.account_id!r}, gateway_id={cfg.gateway_id!r}, "
+            f"surface={cfg.surface!r}, base_url={(cfg.api_base_url if cfg.surface == 'rest' else cfg.base_url)!r})"
+        )
+
+    # pure preparation, shared by both clients
+    def _prepare_chat(
+        self,
+        request: ChatRequest,
+        options: GatewayOptions | Mapping[str, Any] | None,
+        fallbacks: Sequence[str] | None,
+        stream: bool,
+        endpoint: Endpoint,
+    ) -> PreparedRequest:
+        return self._builder.chat(
+            request,
+            options=GatewayOptions.coerce(options),
+            fallbacks=fallbacks,
+            stream=stream,
+            endpoint=endpoint,
+        )
+
+    @staticmethod
+    def _meta(response: httpx.Response, prepared: PreparedRequest, step: int) -> GatewayMeta:
+        return parse_meta(
+            response.headers,
+            response.status_code,
+            requested=prepared.targets[step].served_by,
+            step_models=prepared.step_models,
+            client_step=step if len(prepared.targets) > 1 else None,
+        )
+
+    @staticmethod
+    def _error(response: httpx.Response, body: bytes, target: Target, prepared: PreparedRequest) -> GatewayError:
+        step = None
+        raw = response.headers.get(c.H_STEP)
+        if raw is not None and raw.isdigit():
+            step = int(raw)
+        return make_status_error(
+            response.status_code,
+            body,
+            response.headers,
+            provider=target.provider,
+            gateway_id=prepared.gateway_id,
+            step=step,
+        )
+
+    @staticmethod
+    def _request(client: httpx.Client | httpx.AsyncClient, prepared: PreparedRequest, target: Target) -> httpx.Request:
+        return client.build_request(prepared.method, target.url, headers=target.headers, content=target.body)
+
+
+# --- sync ----------------------------------------------------------------------------------------
+
+
+class GatewayClient(_BaseClient):
+    """A synchronous client for Cloudflare AI Gateway. Thread-safe; share one per application.
+
+    >>> client = GatewayClient(account_id="...", cf_aig_token="...")      # doctest: +SKIP
+    >>> client.chat({"model": "openai/gpt-5-mini", "messages": [{"role": "user", "content": "Hi"}]}).text
+    """
+
+    def __init__(
+        self,
+        config: GatewayConfig | None = None,
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        retry_policy: RetryPolicy | None = None,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        **config_fields: Any,
+    ) -> None:
+        super().__init__(config, options=options, retry_policy=retry_policy, **config_fields)
+        if http_client is not None and transport is not None:
+            raise ConfigurationError("pass http_client or transport, not both")
+        self._http = http_client
+        self._owns_http = http_client is None
+        self._transport = transport
+        self._lock = threading.Lock()
+
+    @property
+    def http_client(self) -> httpx.Client:
+        """The pooled ``httpx.Client``, created on first use."""
+        if self._http is None:
+            with self._lock:
+                if self._http is None:
+                    self._http = httpx.Client(
+                        timeout=_timeout(self.config),
+                        limits=_limits(),
+                        transport=self._transport,
+                        verify=_default_ssl_context(),
+                        follow_redirects=False,
+                    )
+        return self._http
+
+    def _run(self, prepared: PreparedRequest, *, stream: bool = False) -> tuple[httpx.Response, int]:
+        client = self.http_client
+        flow = _attempts(prepared, self.retry_policy)
+        action = next(flow)
+        while True:
+            outcome: httpx.Response | GatewayError | None = None
+            if isinstance(action, _Sleep):
+                time.sleep(action.seconds)
+            else:
+                outcome = self._send(client, prepared, action, stream)
+            try:
+                action = flow.send(outcome)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+
+    def _send(
+        self, client: httpx.Client, prepared: PreparedRequest, action: _Send, stream: bool
+    ) -> httpx.Response | GatewayError:
+        target = action.target
+        try:
+            with map_transport_errors(provider=target.provider, step=action.step):
+                response = client.send(self._request(client, prepared, target), stream=stream)
+                if response.status_code < 400:
+                    return response
+                body = response.read()
+                response.close()
+        except GatewayError as error:
+            return error
+        return self._error(response, body, target, prepared)
+
+    def _read(self, response: httpx.Response) -> bytes:
+        with map_transport_errors():
+            return response.read()
+
+    def chat(
+        self,
+        request: ChatRequest,
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        fallbacks: Sequence[str] | None = None,
+        endpoint: Endpoint = "unified",
+    ) -> ChatCompletion:
+        """Send a chat completion and return the answer with ``.gateway`` metadata.
+
+        ``fallbacks``: further model strings tried in order if the first fails (one Universal-endpoint
+        request on the gateway host; client-side on the REST surface). ``.gateway.step`` and
+        ``.gateway.served_by`` tell which one answered.
+        """
+        prepared = self._prepare_chat(request, options, fallbacks, False, endpoint)
+        response, step = self._run(prepared)
+        return parse_chat(
+            self._read(response),
+            response.headers.get("content-type", ""),
+            self._meta(response, prepared, step),
+        )
+
+    def stream_chat(
+        self,
+        request: ChatRequest,
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        fallbacks: Sequence[str] | None = None,
+        endpoint: Endpoint = "unified",
+    ) -> ChatStream:
+        """Open a streamed chat completion. Errors before the first byte are retried like ``chat``;
+        once the stream is open nothing is retried silently. Iterate it, or use it as a context manager."""
+        prepared = self._prepare_chat(request, options, fallbacks, True, endpoint)
+        response, step = self._run(prepared, stream=True)
+        decoder = StreamDecoder(self._meta(response, prepared, step), provider=prepared.targets[step].provider)
+        return ChatStream(response, decoder)
+
+    def embed(
+        self, request: EmbeddingRequest, *, options: GatewayOptions | Mapping[str, Any] | None = None
+    ) -> EmbeddingResponse:
+        """Embed one text or a list of texts through the provider's OpenAI-compatible embeddings endpoint."""
+        prepared = self._builder.embeddings(request, options=GatewayOptions.coerce(options))
+        response, step = self._run(prepared)
+        return parse_embeddings(
+            self._read(response),
+            response.headers.get("content-type", ""),
+            self._meta(response, prepared, step),
+        )
+
+    def responses(
+        self, body: Mapping[str, Any], *, options: GatewayOptions | Mapping[str, Any] | None = None
+    ) -> ResponsesResult:
+        """Call the OpenAI Responses API (``openai/responses``) through the gateway."""
+        prepared = self._builder.responses(body, options=GatewayOptions.coerce(options))
+        response, step = self._run(prepared)
+        return parse_responses(
+            self._read(response),
+            response.headers.get("content-type", ""),
+            self._meta(response, prepared, step),
+        )
+
+    def feedback(
+        self,
+        log_id: str,
+        *,
+        feedback: int | None = None,
+        score: float | None = None,
+        metadata: Mapping[str, str | int | float | bool] | None = None,
+    ) -> None:
+        """Rate a logged request (``PATCH .../logs/{log_id}``) for evaluations: feedback 1/-1, a score, metadata."""
+        prepared = self._builder.feedback(log_id, feedback=feedback, score=score, metadata=metadata)
+        response, _ = self._run(prepared)
+        response.close()
+
+    def close(self) -> None:
+        """Close the connection pool (only if this client created it)."""
+        if self._http is not None and self._owns_http:
+            self._http.close()
+            self._http = None
+
+    def __enter__(self) -> GatewayClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+# --- async ---------------------------------------------------------------------------------------
+
+
+class AsyncGatewayClient(_BaseClient):
+    """The asynchronous twin of :class:`GatewayClient`: same methods, awaited.
+
+    The pooled ``httpx.AsyncClient`` is kept per event loop, so one client can serve code that runs
+    ``asyncio.run`` more than once, and several loops in several threads.
+    """
+
+    def __init__(
+        self,
+        config: GatewayConfig | None = None,
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        retry_policy: RetryPolicy | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **config_fields: Any,
+    ) -> None:
+        super().__init__(config, options=options, retry_policy=retry_policy, **config_fields)
+        if http_client is not None and transport is not None:
+            raise ConfigurationError("pass http_client or transport, not both")
+        self._user_http = http_client
+        self._transport = transport
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The pooled ``httpx.AsyncClient`` of the running event loop, created on first use."""
+        if self._user_http is not None:
+            return self._user_http
+        loop = asyncio.get_running_loop()
+        client = self._per_loop.get(loop)
+        if client is None:
+            with self._lock:
+                client = self._per_loop.get(loop)
+                if client is None:
+                    client = httpx.AsyncClient(
+                        timeout=_timeout(self.config),
+                        limits=_limits(),
+                        transport=self._transport,
+                        verify=_default_ssl_context(),
+                        follow_redirects=False,
+                    )
+                    self._per_loop[loop] = client
+        return client
+
+    async def _run(self, prepared: PreparedRequest, *, stream: bool = False) -> tuple[httpx.Response, int]:
+        client = self.http_client
+        flow = _attempts(prepared, self.retry_policy)
+        action = next(flow)
+        while True:
+            outcome: httpx.Response | GatewayError | None = None
+            if isinstance(action, _Sleep):
+                await asyncio.sleep(action.seconds)
+            else:
+                outcome = await self._send(client, prepared, action, stream)
+            try:
+                action = flow.send(outcome)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+
+    async def _send(
+        self, client: httpx.AsyncClient, prepared: PreparedRequest, action: _Send, stream: bool
+    ) -> httpx.Response | GatewayError:
+        target = action.target
+        try:
+            with map_transport_errors(provider=target.provider, step=action.step):
+                response = await client.send(self._request(client, prepared, target), stream=stream)
+                if response.status_code < 400:
+                    return response
+                body = await response.aread()
+                await response.aclose()
+        except GatewayError as error:
+            return error
+        return self._error(response, body, target, prepared)
+
+    async def _read(self, response: httpx.Response) -> bytes:
+        with map_transport_errors():
+            return await response.aread()
+
+    async def chat(
+        self,
+        request: ChatRequest,
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        fallbacks: Sequence[str] | None = None,
+        endpoint: Endpoint = "unified",
+    ) -> ChatCompletion:
+        """Async :meth:`GatewayClient.chat`."""
+        prepared = self._prepare_chat(request, options, fallbacks, False, endpoint)
+        response, step = await self._run(prepared)
+        body = await self._read(response)
+        return parse_chat(body, response.headers.get("content-type", ""), self._meta(response, prepared, step))
+
+    async def stream_chat(
+        self,
+        request: ChatRequest,
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        fallbacks: Sequence[str] | None = None,
+        endpoint: Endpoint = "unified",
+    ) -> AsyncChatStream:
+        """Async :meth:`GatewayClient.stream_chat`: ``async for chunk in await client.stream_chat(...)``."""
+        prepared = self._prepare_chat(request, options, fallbacks, True, endpoint)
+        response, step = await self._run(prepared, stream=True)
+        decoder = StreamDecoder(self._meta(response, prepared, step), provider=prepared.targets[step].provider)
+        return AsyncChatStream(response, decoder)
+
+    async def embed(
+        self, request: EmbeddingRequest, *, options: GatewayOptions | Mapping[str, Any] | None = None
+    ) -> EmbeddingResponse:
+        """Async :meth:`GatewayClient.embed`."""
+        prepared = self._builder.embeddings(request, options=GatewayOptions.coerce(options))
+        response, step = await self._run(prepared)
+        body = await self._read(response)
+        return parse_embeddings(body, response.headers.get("content-type", ""), self._meta(response, prepared, step))
+
+    async def responses(
+        self, body: Mapping[str, Any], *, options: GatewayOptions | Mapping[str, Any] | None = None
+    ) -> ResponsesResult:
+        """Async :meth:`GatewayClient.responses`."""
+        prepared = self._builder.responses(body, options=GatewayOptions.coerce(options))
+        response, step = await self._run(prepared)
+        raw = await self._read(response)
+        return parse_responses(raw, response.headers.get("content-type", ""), self._meta(response, prepared, step))
+
+    async def feedback(
+        self,
+        log_id: str,
+        *,
+        feedback: int | None = None,
+        score: float | None = None,
+        metadata: Mapping[str, str | int | float | bool] | None = None,
+    ) -> None:
+        """Async :meth:`GatewayClient.feedback`."""
+        prepared = self._builder.feedback(log_id, feedback=feedback, score=score, metadata=metadata)
+        response, _ = await self._run(prepared)
+        await response.aclose()
+
+    async def aclose(self) -> None:
+        """Close the pool of the running loop (and forget pools of loops that are gone)."""
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        for owner, client in list(self._per_loop.items()):
+            if owner is loop:
+                await client.aclose()
+                del self._per_loop[owner]
+            elif owner.is_closed():
+                del self._per_loop[owner]
+
+    async def __aenter__(self) -> AsyncGatewayClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()

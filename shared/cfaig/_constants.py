@@ -1,0 +1,80 @@
+"""Every number, URL, environment-variable name and header name the core uses, in one place."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- where requests go -------------------------------------------------------------------------
+DEFAULT_BASE_URL: Final = "https://gateway.ai.cloudflare.com/v1"
+DEFAULT_API_BASE_URL: Final = "https://api.cloudflare.com/client/v4"
+DEFAULT_GATEWAY_ID: Final = "default"
+MAX_GATEWAY_ID_LENGTH: Final = 64
+
+# --- environment variables (read only in config.py) --------------------------------------------
+ENV_ACCOUNT_ID: Final = "CLOUDFLARE_ACCOUNT_ID"
+ENV_GATEWAY_ID: Final = "CLOUDFLARE_GATEWAY_ID"
+ENV_CF_AIG_TOKEN: Final = "CF_AIG_TOKEN"
+ENV_API_TOKEN: Final = "CLOUDFLARE_API_TOKEN"
+ENV_BASE_URL: Final = "CF_AIG_BASE_URL"
+ENV_API_BASE_URL: Final = "CF_AIG_API_BASE_URL"
+ENV_LOG: Final = "CFAIG_LOG"
+
+# --- timeouts and retries ----------------------------------------------------------------------
+DEFAULT_TIMEOUT: Final = 60.0
+"""Seconds for a whole request (read timeout between bytes on streams)."""
+DEFAULT_CONNECT_TIMEOUT: Final = 10.0
+DEFAULT_MAX_RETRIES: Final = 2
+INITIAL_RETRY_DELAY: Final = 0.5
+MAX_RETRY_DELAY: Final = 8.0
+MAX_RETRY_AFTER: Final = 60.0
+"""A server's Retry-After longer than this is not honoured; capped backoff is used instead."""
+RETRY_BUDGET: Final = 120.0
+"""Upper bound on the total time spent sleeping between retries of one call."""
+RETRY_JITTER: Final = 0.25
+MAX_CONNECTIONS: Final = 200
+MAX_KEEPALIVE_CONNECTIONS: Final = 100
+ERROR_EXCERPT_CHARS: Final = 300
+
+# --- limits the gateway documents (spec section 4, 7.9) ----------------------------------------
+MIN_CACHE_TTL: Final = 60
+MAX_CACHE_TTL: Final = 2_592_000  # one month
+MAX_METADATA_ENTRIES: Final = 5
+MAX_GATEWAY_ATTEMPTS: Final = 5
+MAX_RETRY_DELAY_MS: Final = 5_000
+BACKOFF_VALUES: Final = ("constant", "linear", "exponential")
+
+# --- request headers ---------------------------------------------------------------------------
+H_AUTHORIZATION: Final = "Authorization"
+H_CF_AIG_AUTHORIZATION: Final = "cf-aig-authorization"
+H_GATEWAY_ID: Final = "cf-aig-gateway-id"
+H_CACHE_TTL: Final = "cf-aig-cache-ttl"
+H_SKIP_CACHE: Final = "cf-aig-skip-cache"
+H_CACHE_KEY: Final = "cf-aig-cache-key"
+H_METADATA: Final = "cf-aig-metadata"
+H_COLLECT_LOG: Final = "cf-aig-collect-log"
+H_COLLECT_LOG_PAYLOAD: Final = "cf-aig-collect-log-payload"
+H_EVENT_ID: Final = "cf-aig-event-id"
+H_REQUEST_TIMEOUT: Final = "cf-aig-request-timeout"
+H_MAX_ATTEMPTS: Final = "cf-aig-max-attempts"
+H_RETRY_DELAY: Final = "cf-aig-retry-delay"
+H_BACKOFF: Final = "cf-aig-backoff"
+H_CUSTOM_COST: Final = "cf-aig-custom-cost"
+H_BYOK_ALIAS: Final = "cf-aig-byok-alias"
+H_ZDR: Final = "cf-aig-zdr"
+H_NO_WHOLESALE: Final = "cf-aig-no-wholesale"
+
+# --- response headers --------------------------------------------------------------------------
+H_LOG_ID: Final = "cf-aig-log-id"
+H_CACHE_STATUS: Final = "cf-aig-cache-status"
+H_STEP: Final = "cf-aig-step"
+H_REQUEST_ID: Final = "cf-aig-request-id"
+H_MODEL: Final = "cf-aig-model"
+H_PROVIDER: Final = "cf-aig-provider"
+H_DLP: Final = "cf-aig-dlp"
+H_RETRY_AFTER: Final = "retry-after"
+H_RETRY_AFTER_MS: Final = "retry-after-ms"
+
+SENSITIVE_HEADERS: Final = frozenset(
+    {"authorization", "cf-aig-authorization", "x-api-key", "x-goog-api-key", "api-key", "proxy-authorization"}
+)
+"""Header names whose values are credentials: redacted in logs, errors and cassettes."""

@@ -1,0 +1,272 @@
+"""Pure request builders: URL, headers and JSON body for every endpoint, with no I/O.
+
+A :class:`PreparedRequest` holds one :class:`Target` per attempt plan step: one for an ordinary call or
+a Universal-endpoint fallback (the gateway walks the steps), several for a client-side fallback on the
+REST surface (which has no Universal endpoint).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from cfaig._headers import base_headers, management_headers, option_headers, step_headers
+from cfaig.capabilities import adapt_for_provider
+from cfaig.config import GatewayConfig
+from cfaig.errors import ConfigurationError
+from cfaig.model_ref import EMBEDDING_PROVIDERS, OPENAI_COMPATIBLE_PATHS, ModelRef, parse_model
+from cfaig.options import GatewayOptions
+from cfaig.types import ChatRequest, EmbeddingRequest
+
+__all__ = ["Endpoint", "PreparedRequest", "RequestBuilder", "Target"]
+
+Endpoint = Literal["unified", "provider"]
+"""``"unified"``: the compat endpoint, any provider, OpenAI shape. ``"provider"``: the provider's own
+OpenAI-compatible route on the gateway (``/openai/chat/completions``, ``/workers-ai/v1/...``)."""
+
+_LOG_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_RESERVED_BODY_KEYS = frozenset({"model", "messages", "stream"})
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One concrete HTTP request."""
+
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    served_by: str
+    """The model string this request asks for (what answered, if it succeeds)."""
+    provider: str
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    method: str
+    targets: tuple[Target, ...]
+    stream: bool = False
+    step_models: tuple[str, ...] = ()
+    """For a Universal-endpoint request: the model string of each step, to read ``cf-aig-step`` against."""
+    gateway_id: str | None = None
+
+
+def _dumps(payload: Any) -> bytes:
+    try:
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"the request body cannot be encoded as JSON: {exc}") from None
+
+
+class RequestBuilder:
+    """Builds requests for one configuration; the static parts are computed once, here."""
+
+    __slots__ = (
+        "_base_headers",
+        "_default_option_headers",
+        "config",
+        "default_options",
+        "gateway_root",
+        "rest_root",
+    )
+
+    def __init__(self, config: GatewayConfig, default_options: GatewayOptions) -> None:
+        self.config = config
+        self.default_options = default_options
+        self.gateway_root = f"{config.base_url}/{config.account_id}/{config.gateway_id}"
+        self.rest_root = f"{config.api_base_url}/accounts/{config.account_id}/ai/v1"
+        self._base_headers = base_headers(config)
+        self._default_option_headers = option_headers(default_options)
+
+    # --- headers -----------------------------------------------------------------------------
+
+    def headers(self, options: GatewayOptions | None, *, stream: bool = False) -> dict[str, str]:
+        headers = dict(self._base_headers)
+        if options is None or options.is_empty:
+            headers.update(self._default_option_headers)
+        else:
+            headers.update(option_headers(self.default_options.merged(options)))
+        if stream:
+            headers["Accept"] = "text/event-stream"
+        return headers
+
+    # --- chat ----------------------------------------------------------------------------------
+
+    def chat(
+        self,
+        request: ChatRequest,
+        *,
+        options: GatewayOptions | None = None,
+        fallbacks: Sequence[str] | None = None,
+        stream: bool = False,
+        endpoint: Endpoint = "unified",
+    ) -> PreparedRequest:
+        if not isinstance(request, Mapping):
+            raise ConfigurationError("a chat request is a mapping with at least 'model' and 'messages'")
+        refs = [parse_model(request.get("model", ""))]
+        refs += [parse_model(model) for model in fallbacks or ()]
+        if len({ref.qualified for ref in refs}) != len(refs):
+            raise ConfigurationError("fallbacks repeat a model; each step must be a different model")
+        body = self._chat_body(request, stream)
+        headers = self.headers(options, stream=stream)
+        gateway_id = self.config.gateway_id
+
+        if self.config.surface == "rest":
+            if endpoint != "unified":
+                raise ConfigurationError("the REST surface has no provider-specific routes; use endpoint='unified'")
+            url = f"{self.rest_root}/chat/completions"
+            targets = tuple(
+                Target(
+                    url,
+                    headers,
+                    _dumps({**adapt_for_provider(body, ref), "model": ref.for_surface("rest")}),
+                    ref.qualified,
+                    ref.provider,
+                )
+                for ref in refs
+            )
+            return PreparedRequest("POST", targets, stream, gateway_id=gateway_id)
+
+        if len(refs) == 1:
+            url, model = self._gateway_chat_route(refs[0], endpoint)
+            payload = {**adapt_for_provider(body, refs[0]), "model": model}
+            target = Target(url, headers, _dumps(payload), refs[0].qualified, refs[0].provider)
+            return PreparedRequest("POST", (target,), stream, gateway_id=gateway_id)
+
+        # Universal endpoint: one request, the gateway walks the steps; provider keys travel per step.
+        per_step = step_headers(self.config)
+        outer = {name: value for name, value in headers.items() if name != "Authorization"}
+        steps = []
+        for ref in refs:
+            url, model = self._gateway_chat_route(ref, endpoint)
+            provider, _, path = url[len(self.gateway_root) + 1 :].partition("/")
+            steps.append(
+                {
+                    "provider": provider,
+                    "endpoint": path,
+                    "headers": per_step,
+                    "query": {**adapt_for_provider(body, ref), "model": model},
+                }
+            )
+        target = Target(self.gateway_root, outer, _dumps(steps), refs[0].qualified, refs[0].provider)
+        return PreparedRequest(
+            "POST", (target,), stream, step_models=tuple(ref.qualified for ref in refs), gateway_id=gateway_id
+        )
+
+    def _gateway_chat_route(self, ref: ModelRef, endpoint: Endpoint) -> tuple[str, str]:
+        if endpoint == "unified":
+            return f"{self.gateway_root}/compat/chat/completions", ref.qualified
+        path = OPENAI_COMPATIBLE_PATHS.get(ref.provider)
+        if path is None:
+            raise ConfigurationError(
+                f"provider '{ref.provider}' has no OpenAI-compatible route of its own on the gateway; "
+                f"use endpoint='unified' (providers with one: {', '.join(OPENAI_COMPATIBLE_PATHS)})"
+            )
+        return f"{self.gateway_root}/{path}", ref.model
+
+    @staticmethod
+    def _chat_body(request: ChatRequest, stream: bool) -> dict[str, Any]:
+        messages: Any = request.get("messages")
+        if not isinstance(messages, Sequence) or isinstance(messages, (str, bytes)) or not messages:
+            raise ConfigurationError("messages must be a non-empty list of {'role': ..., 'content': ...} dicts")
+        for index, message in enumerate(messages):
+            if not isinstance(message, Mapping) or "role" not in message:
+                raise ConfigurationError(f"messages[{index}] must be a dict with a 'role'")
+        n = request.get("n")
+        if n is not None and (not isinstance(n, int) or n < 1):
+            raise ConfigurationError("n must be a positive integer")
+        body: dict[str, Any] = {key: value for key, value in request.items() if key != "extra_body"}
+        body["messages"] = list(messages)
+        extra = request.get("extra_body")
+        if extra:
+            clash = _RESERVED_BODY_KEYS.intersection(extra)
+            if clash:
+                raise ConfigurationError(f"extra_body may not set {', '.join(sorted(clash))}")
+            body.update(extra)
+        if stream:
+            body["stream"] = True
+            options = dict(body.get("stream_options") or {})
+            options.setdefault("include_usage", True)
+            body["stream_options"] = options
+        else:
+            body.pop("stream_options", None)
+        return body
+
+    # --- embeddings ---------------------------------------------------------------------------
+
+    def embeddings(self, request: EmbeddingRequest, *, options: GatewayOptions | None = None) -> PreparedRequest:
+        ref = parse_model(request.get("model", ""))
+        texts = request.get("input")
+        if isinstance(texts, str):
+            if not texts:
+                raise ConfigurationError("cannot embed an empty string")
+        elif not isinstance(texts, Sequence) or not texts or not all(isinstance(t, str) for t in texts):
+            raise ConfigurationError("input must be a string or a non-empty list of strings")
+        body: dict[str, Any] = {key: value for key, value in request.items() if key != "extra_body"}
+        body.update(request.get("extra_body") or {})
+        if self.config.surface == "rest":
+            url = f"{self.rest_root}/embeddings"
+            model = ref.for_surface("rest")
+        else:
+            path = EMBEDDING_PROVIDERS.get(ref.provider)
+            if path is None:
+                raise ConfigurationError(
+                    f"provider '{ref.provider}' has no OpenAI-compatible embeddings endpoint behind the gateway "
+                    f"(the unified API serves chat only); use one of: {', '.join(EMBEDDING_PROVIDERS)}"
+                )
+            url = f"{self.gateway_root}/{path}"
+            model = ref.model
+        body["model"] = model
+        target = Target(url, self.headers(options), _dumps(body), ref.qualified, ref.provider)
+        return PreparedRequest("POST", (target,), gateway_id=self.config.gateway_id)
+
+    # --- OpenAI Responses API -------------------------------------------------------------------
+
+    def responses(self, body: Mapping[str, Any], *, options: GatewayOptions | None = None) -> PreparedRequest:
+        ref = parse_model(body.get("model", ""))
+        if self.config.surface == "rest":
+            url, model = f"{self.rest_root}/responses", ref.for_surface("rest")
+        else:
+            if ref.provider != "openai":
+                raise ConfigurationError("the Responses API is served for openai/... models on the gateway host")
+            url, model = f"{self.gateway_root}/openai/responses", ref.model
+        if body.get("stream"):
+            raise ConfigurationError("streaming the Responses API is not supported; use stream_chat")
+        target = Target(url, self.headers(options), _dumps({**body, "model": model}), ref.qualified, ref.provider)
+        return PreparedRequest("POST", (target,), gateway_id=self.config.gateway_id)
+
+    # --- log feedback ---------------------------------------------------------------------------
+
+    def feedback(
+        self,
+        log_id: str,
+        *,
+        feedback: int | None = None,
+        score: float | None = None,
+        metadata: Mapping[str, str | int | float | bool] | None = None,
+    ) -> PreparedRequest:
+        if not isinstance(log_id, str) or not _LOG_ID.match(log_id):
+            raise ConfigurationError("log_id must be the value of a cf-aig-log-id header")
+        if feedback is None and score is None and metadata is None:
+            raise ConfigurationError("give at least one of feedback, score or metadata")
+        if feedback is not None and feedback not in (-1, 1):
+            raise ConfigurationError("feedback is 1 (thumbs up) or -1 (thumbs down)")
+        if self.config.cf_aig_token is None:
+            raise ConfigurationError(
+                "log feedback needs a Cloudflare API token with AI Gateway Edit permission in cf_aig_token"
+            )
+        body: dict[str, Any] = {}
+        if feedback is not None:
+            body["feedback"] = feedback
+        if score is not None:
+            body["score"] = score
+        if metadata is not None:
+            body["metadata"] = GatewayOptions(metadata=dict(metadata)).metadata
+        url = (
+            f"{self.config.api_base_url}/accounts/{self.config.account_id}/ai-gateway/gateways/"
+            f"{self.config.gateway_id}/logs/{log_id}"
+        )
+        target = Target(url, management_headers(self.config), _dumps(body), "", "cloudflare")
+        return PreparedRequest("PATCH", (target,), gateway_id=self.config.gateway_id)

@@ -1,0 +1,145 @@
+"""Pure response parsers: status, headers and body in; typed results or typed errors out."""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from cfaig import _constants as c
+from cfaig.errors import MalformedResponseError, excerpt
+from cfaig.types import ChatCompletion, EmbeddingResponse, GatewayMeta, ResponsesResult
+
+__all__ = ["parse_chat", "parse_embeddings", "parse_meta", "parse_responses"]
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def parse_meta(
+    headers: Mapping[str, str],
+    status_code: int,
+    *,
+    requested: str,
+    step_models: tuple[str, ...] = (),
+    client_step: int | None = None,
+) -> GatewayMeta:
+    """Read the ``cf-aig-*`` response headers, and work out which model answered."""
+    raw_step = headers.get(c.H_STEP)
+    step: int | None = None
+    if raw_step is not None and raw_step.strip().isdigit():
+        step = int(raw_step)
+    served_by = requested
+    if step_models:
+        if step is not None and step < len(step_models):
+            served_by = step_models[step]
+    elif client_step is not None:
+        step = client_step
+    model = headers.get(c.H_MODEL)
+    provider = headers.get(c.H_PROVIDER)
+    if model:
+        served_by = model if (provider is None or model.startswith(f"{provider}/")) else f"{provider}/{model}"
+    return GatewayMeta(
+        log_id=headers.get(c.H_LOG_ID),
+        cache_status=headers.get(c.H_CACHE_STATUS),
+        step=step,
+        event_id=headers.get(c.H_EVENT_ID),
+        request_id=headers.get(c.H_REQUEST_ID),
+        model=model,
+        provider=provider,
+        served_by=served_by,
+        status_code=status_code,
+        dlp=headers.get(c.H_DLP),
+    )
+
+
+def _check_json(content_type: str, body: bytes, meta: GatewayMeta) -> None:
+    if "json" not in content_type and body.lstrip()[:1] not in (b"{", b"["):
+        raise MalformedResponseError(
+            f"expected a JSON body, got {content_type or 'no content type'}",
+            status_code=meta.status_code,
+            log_id=meta.log_id,
+            body_excerpt=excerpt(body.decode("utf-8", errors="replace")),
+            hint="something between you and the gateway (a proxy, a captive portal) answered instead",
+        )
+
+
+def _validate(model: type[_M], body: bytes, meta: GatewayMeta, what: str) -> _M:
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
+            for err in exc.errors(include_input=False, include_url=False)[:3]
+        )
+        raise MalformedResponseError(
+            f"the {what} body does not have the expected shape ({problems})",
+            status_code=meta.status_code,
+            log_id=meta.log_id,
+            body_excerpt=excerpt(body.decode("utf-8", errors="replace")),
+        ) from None
+
+
+def parse_chat(body: bytes, content_type: str, meta: GatewayMeta) -> ChatCompletion:
+    _check_json(content_type, body, meta)
+    completion = _validate(ChatCompletion, body, meta, "chat completion")
+    if not completion.choices:
+        raise MalformedResponseError(
+            "the chat completion has no choices",
+            status_code=meta.status_code,
+            log_id=meta.log_id,
+            body_excerpt=excerpt(body.decode("utf-8", errors="replace")),
+        )
+    completion.gateway = meta
+    return completion
+
+
+def _decode_base64_vector(value: str) -> list[float]:
+    raw = base64.b64decode(value, validate=True)
+    if len(raw) % 4:
+        raise ValueError("a base64 embedding must hold whole float32 values")
+    return list(struct.unpack(f"<{len(raw) // 4}f", raw))
+
+
+def parse_embeddings(body: bytes, content_type: str, meta: GatewayMeta) -> EmbeddingResponse:
+    _check_json(content_type, body, meta)
+    try:
+        data: Any = json.loads(body)
+    except ValueError:
+        raise MalformedResponseError(
+            "the embeddings body is not valid JSON",
+            status_code=meta.status_code,
+            log_id=meta.log_id,
+            body_excerpt=excerpt(body.decode("utf-8", errors="replace")),
+        ) from None
+    if isinstance(data, dict) and isinstance(data.get("result"), dict):  # a Cloudflare v4 envelope
+        result = data["result"]
+        if "data" in result and isinstance(result.get("shape"), list):  # Workers AI native {shape, data}
+            data = {"data": [{"index": i, "embedding": vector} for i, vector in enumerate(result["data"])]}
+        else:
+            data = result
+    try:
+        for item in data.get("data") or ():
+            if isinstance(item.get("embedding"), str):
+                item["embedding"] = _decode_base64_vector(item["embedding"])
+        response = EmbeddingResponse.model_validate(data)
+    except (AttributeError, ValueError, ValidationError, struct.error) as exc:
+        detail = exc.errors(include_input=False)[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        raise MalformedResponseError(
+            f"the embeddings body does not have the expected shape ({detail})",
+            status_code=meta.status_code,
+            log_id=meta.log_id,
+            body_excerpt=excerpt(body.decode("utf-8", errors="replace")),
+        ) from None
+    response.gateway = meta
+    return response
+
+
+def parse_responses(body: bytes, content_type: str, meta: GatewayMeta) -> ResponsesResult:
+    _check_json(content_type, body, meta)
+    result = _validate(ResponsesResult, body, meta, "responses")
+    result.gateway = meta
+    return result

@@ -1,0 +1,5 @@
+"""The package version, which also feeds the User-Agent header."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,243 @@
+"""GatewayConfig: where requests go and with which credentials, validated once, before any request.
+
+Resolution order for every field: explicit argument, then environment variable, then default. The
+environment is read here and nowhere else; the framework integrations get their field defaults from
+:func:`env_default` / :func:`secret_env_default` so the variable names live in one place.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Callable
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from cfaig._constants import (
+    DEFAULT_API_BASE_URL,
+    DEFAULT_BASE_URL,
+    DEFAULT_GATEWAY_ID,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    ENV_ACCOUNT_ID,
+    ENV_API_BASE_URL,
+    ENV_API_TOKEN,
+    ENV_BASE_URL,
+    ENV_CF_AIG_TOKEN,
+    ENV_GATEWAY_ID,
+    MAX_GATEWAY_ID_LENGTH,
+)
+from cfaig.errors import ConfigurationError
+
+__all__ = [
+    "ENV_VARS",
+    "GatewayConfig",
+    "Surface",
+    "describe_validation_error",
+    "env_default",
+    "secret_env_default",
+]
+
+Surface = Literal["gateway", "rest"]
+
+ENV_VARS: dict[str, tuple[str, ...]] = {
+    "account_id": (ENV_ACCOUNT_ID,),
+    "gateway_id": (ENV_GATEWAY_ID,),
+    "cf_aig_token": (ENV_CF_AIG_TOKEN,),
+    "base_url": (ENV_BASE_URL,),
+    "api_base_url": (ENV_API_BASE_URL,),
+}
+"""Field name -> the environment variables that can supply it, first match wins."""
+
+_GATEWAY_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _from_env(field: str) -> str | None:
+    for name in ENV_VARS.get(field, ()):
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+def env_default(field: str, default: str | None = None) -> Callable[[], str | None]:
+    """A default factory reading ``field``'s environment variable, for integration classes."""
+    if field not in ENV_VARS:
+        raise KeyError(field)
+
+    def factory() -> str | None:
+        value = _from_env(field)
+        return value if value is not None else default
+
+    return factory
+
+
+def secret_env_default(field: str) -> Callable[[], SecretStr | None]:
+    """Like :func:`env_default` for a credential: the value comes back as a ``SecretStr``."""
+    read = env_default(field)
+
+    def factory() -> SecretStr | None:
+        value = read()
+        return SecretStr(value) if value else None
+
+    return factory
+
+
+def describe_validation_error(exc: ValidationError, *, what: str = "configuration") -> str:
+    """One readable line per problem, never echoing the offending value (it may be a secret)."""
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        location = ".".join(str(part) for part in error["loc"]) or what
+        env = ENV_VARS.get(str(error["loc"][0])) if error["loc"] else None
+        if error["type"] == "missing":
+            where = f"pass {location}=... or set {env[0]}" if env else f"pass {location}=..."
+            lines.append(f"{location} is required: {where}")
+            continue
+        message = error["msg"].removeprefix("Value error, ")
+        suffix = f" (argument {location!r} or env {env[0]})" if env else ""
+        lines.append(f"{location}: {message}{suffix}" if error["loc"] else message)
+    return f"invalid {what}: " + "; ".join(lines)
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class GatewayConfig(BaseModel):
+    """Resolved, validated settings of one gateway client. Immutable; build a new one to change it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, hide_input_in_errors=True)
+
+    account_id: str
+    """Cloudflare account id (env ``CLOUDFLARE_ACCOUNT_ID``)."""
+    gateway_id: str = DEFAULT_GATEWAY_ID
+    """Gateway name, at most 64 characters (env ``CLOUDFLARE_GATEWAY_ID``)."""
+    cf_aig_token: SecretStr | None = None
+    """Gateway token, sent as ``cf-aig-authorization: Bearer ...`` (env ``CF_AIG_TOKEN``). On the REST
+    surface it is the Cloudflare API token sent as ``Authorization`` (env ``CLOUDFLARE_API_TOKEN`` too)."""
+    api_key: SecretStr | None = None
+    """Provider key, sent as ``Authorization: Bearer ...``. Leave unset for stored keys (BYOK) and
+    Unified Billing: then no Authorization header is sent."""
+    base_url: str = DEFAULT_BASE_URL
+    """Root of the gateway host (env ``CF_AIG_BASE_URL``)."""
+    api_base_url: str = DEFAULT_API_BASE_URL
+    """Root of Cloudflare's REST API, used by ``surface="rest"`` and the log feedback call."""
+    surface: Surface = "gateway"
+    """``"gateway"``: gateway.ai.cloudflare.com (unified, provider and Universal endpoints).
+    ``"rest"``: api.cloudflare.com ``/ai/v1/...`` with the gateway chosen by ``cf-aig-gateway-id``."""
+    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
+    """Seconds before a request without an answer fails; on streams, the longest wait between bytes."""
+    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, le=10)
+    """Client-side retries of connection errors, 408, 409, 429 and 5xx."""
+    allow_insecure_http: bool = False
+    """Allow credentials over plain ``http://`` to a host that is not loopback."""
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise ConfigurationError(describe_validation_error(exc)) from None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_from_environment(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = {key: value for key, value in data.items() if value is not None}
+        for field in ENV_VARS:
+            if field not in data:
+                value = _from_env(field)
+                if value is not None:
+                    data[field] = value
+        if "cf_aig_token" not in data and data.get("surface") == "rest":
+            token = os.environ.get(ENV_API_TOKEN)
+            if token:
+                data["cf_aig_token"] = token
+        return data
+
+    @field_validator("account_id")
+    @classmethod
+    def _check_account_id(cls, value: str) -> str:
+        value = value.strip()
+        if not _ACCOUNT_ID.match(value):
+            raise ValueError("must contain only letters, digits, '-' and '_'")
+        return value
+
+    @field_validator("gateway_id")
+    @classmethod
+    def _check_gateway_id(cls, value: str) -> str:
+        value = value.strip()
+        if not value or len(value) > MAX_GATEWAY_ID_LENGTH:
+            raise ValueError(f"must be 1 to {MAX_GATEWAY_ID_LENGTH} characters long")
+        if not _GATEWAY_ID.match(value):
+            raise ValueError("must contain only letters, digits, '-', '_' and '.'")
+        return value
+
+    @field_validator("base_url", "api_base_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL such as https://gateway.ai.cloudflare.com/v1")
+        if parts.query or parts.fragment:
+            raise ValueError("must not carry a query string or fragment")
+        return value
+
+    @field_validator("cf_aig_token", "api_key")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        raw = value.get_secret_value().strip()
+        if not raw:
+            return None
+        if any(ord(ch) < 0x21 or ord(ch) > 0x7E for ch in raw):
+            raise ValueError("must be printable ASCII without spaces (check for a pasted newline)")
+        return SecretStr(raw)
+
+    @model_validator(mode="after")
+    def _check_transport_security(self) -> GatewayConfig:
+        has_credentials = self.cf_aig_token is not None or self.api_key is not None
+        root = self.api_base_url if self.surface == "rest" else self.base_url
+        parts = urlsplit(root)
+        if (
+            has_credentials
+            and parts.scheme == "http"
+            and not _is_loopback(parts.hostname or "")
+            and not self.allow_insecure_http
+        ):
+            raise ValueError(
+                f"credentials would be sent over plain http to {parts.hostname}; use https, a loopback "
+                "host, or allow_insecure_http=True"
+            )
+        if self.surface == "rest" and self.api_key is not None:
+            raise ValueError(
+                "the REST surface authenticates with the Cloudflare token only (third-party models use "
+                "Unified Billing); unset api_key or use surface='gateway'"
+            )
+        return self
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            if isinstance(value, SecretStr):
+                yield name, "**********"
+            else:
+                yield name, value
