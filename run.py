@@ -55,7 +55,16 @@ def _ensure_env(groups: list[str]) -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("[run.py] installing cfaig-core, langchain-cfaig, llama-index-cfaig and their dependencies ...", flush=True)
     editable = [arg for package in PACKAGES for arg in ("-e", str(ROOT / package))]
-    command = [str(_python()), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *editable, *requirements]
+    command = [
+        str(_python()),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        *editable,
+        *requirements,
+    ]
     subprocess.run(command, check=True)  # noqa: S603 - our own interpreter and fixed arguments
     for old in VENV.glob(f".cfaig-{'-'.join(groups) or 'base'}-*"):
         old.unlink()

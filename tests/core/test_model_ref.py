@@ -15,14 +15,22 @@ from cfaig.errors import ConfigurationError
     [
         ("openai/gpt-5-mini", "openai", "gpt-5-mini"),
         ("anthropic/claude-sonnet-4-5", "anthropic", "claude-sonnet-4-5"),
-        ("workers-ai/@cf/meta/llama-3.3-70b-instruct-fp8-fast", "workers-ai", "@cf/meta/llama-3.3-70b-instruct-fp8-fast"),
+        (
+            "workers-ai/@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+            "workers-ai",
+            "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+        ),
         ("@cf/meta/llama-3.1-8b-instruct", "workers-ai", "@cf/meta/llama-3.1-8b-instruct"),
         ("dynamic/support", "dynamic", "support"),
         ("google-vertex-ai/google/gemini-2.5-pro", "google-vertex-ai", "google/gemini-2.5-pro"),
         ("google/gemini-3-flash", "google-ai-studio", "gemini-3-flash"),
         ("xai/grok-3", "grok", "grok-3"),
         ("custom-acme/model-1", "custom-acme", "model-1"),
-        ("aws-bedrock/us.anthropic.claude-haiku-4-5-20251001-v1:0", "aws-bedrock", "us.anthropic.claude-haiku-4-5-20251001-v1:0"),
+        (
+            "aws-bedrock/us.anthropic.claude-haiku-4-5-20251001-v1:0",
+            "aws-bedrock",
+            "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+        ),
     ],
 )
 def test_valid_model_strings(text: str, provider: str, model: str) -> None:

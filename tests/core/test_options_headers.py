@@ -124,7 +124,9 @@ def test_rest_surface_headers() -> None:
 
 
 def test_redaction() -> None:
-    redacted = redact_headers({"Authorization": "Bearer x", "cf-aig-authorization": "Bearer y", "cf-aig-cache-ttl": "60"})
+    redacted = redact_headers(
+        {"Authorization": "Bearer x", "cf-aig-authorization": "Bearer y", "cf-aig-cache-ttl": "60"}
+    )
     assert redacted == {"Authorization": "**********", "cf-aig-authorization": "**********", "cf-aig-cache-ttl": "60"}
 
 

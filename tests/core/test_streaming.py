@@ -29,7 +29,9 @@ STREAM = sse(
     chunk({"reasoning_content": "think "}),
     chunk({"content": "Hello"}),
     chunk({"content": " world"}),
-    chunk({"tool_calls": [{"index": 0, "id": "call_a", "type": "function", "function": {"name": "get", "arguments": ""}}]}),
+    chunk(
+        {"tool_calls": [{"index": 0, "id": "call_a", "type": "function", "function": {"name": "get", "arguments": ""}}]}
+    ),
     chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"city": '}}]}),
     chunk({"tool_calls": [{"index": 0, "function": {"arguments": '"Paris"}'}}]}),
     chunk({}, finish="tool_calls"),
@@ -54,7 +56,9 @@ def test_stream_accumulates_everything() -> None:
     assert acc.reasoning == "think "
     assert acc.finish_reason == "tool_calls"
     calls = acc.tool_calls()
-    assert [(c.id, c.function.name, json.loads(c.function.arguments)) for c in calls] == [("call_a", "get", {"city": "Paris"})]
+    assert [(c.id, c.function.name, json.loads(c.function.arguments)) for c in calls] == [
+        ("call_a", "get", {"city": "Paris"})
+    ]
     assert acc.usage is not None
     assert acc.usage.total_tokens == 12
     final = acc.snapshot(decoder.meta)
@@ -128,7 +132,15 @@ def test_parallel_calls_by_index() -> None:
 
 def test_extra_content_on_tool_calls_is_kept() -> None:
     sig = {"google": {"thought_signature": "c2ln"}}
-    body = sse(chunk({"tool_calls": [{"index": 0, "id": "a", "function": {"name": "f", "arguments": "{}"}, "extra_content": sig}]}))
+    body = sse(
+        chunk(
+            {
+                "tool_calls": [
+                    {"index": 0, "id": "a", "function": {"name": "f", "arguments": "{}"}, "extra_content": sig}
+                ]
+            }
+        )
+    )
     _, decoder = run([body])
     call = decoder.accumulator.tool_calls()[0]
     assert call.model_extra == {"extra_content": sig}
@@ -151,7 +163,11 @@ def test_buffered_json_answer_is_replayed_as_chunks() -> None:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": "whole", "tool_calls": [{"id": "t", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+                "message": {
+                    "role": "assistant",
+                    "content": "whole",
+                    "tool_calls": [{"id": "t", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+                },
                 "finish_reason": "stop",
             }
         ],

@@ -1,0 +1,296 @@
+"""The ``cfaig`` command: chat, embed, serve the local emulator, and diagnose a configuration.
+
+Exit codes (stable, for scripts): 0 success; 2 usage error; 3 configuration error (raised before any
+request); 4 the gateway or provider answered with an error; 5 network error or timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import httpx
+
+from cfaig._client import GatewayClient
+from cfaig._headers import redact_headers
+from cfaig._version import __version__
+from cfaig.config import ENV_VARS
+from cfaig.errors import (
+    CfaigError,
+    ConfigurationError,
+    GatewayConnectionError,
+    GatewayError,
+    GatewayTimeoutError,
+)
+from cfaig.model_ref import parse_model
+from cfaig.options import GatewayOptions
+
+__all__ = ["EXIT_CONFIG", "EXIT_GATEWAY", "EXIT_NETWORK", "EXIT_OK", "EXIT_USAGE", "main"]
+
+EXIT_OK, EXIT_USAGE, EXIT_CONFIG, EXIT_GATEWAY, EXIT_NETWORK = 0, 2, 3, 4, 5
+DEFAULT_CHAT_MODEL = "workers-ai/@cf/meta/llama-3.3-70b-instruct-fp8-fast"
+DEFAULT_EMBED_MODEL = "workers-ai/@cf/baai/bge-base-en-v1.5"
+
+
+def _metadata(items: Sequence[str]) -> dict[str, str | int | float | bool] | None:
+    if not items:
+        return None
+    result: dict[str, str | int | float | bool] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ConfigurationError(f"--metadata takes key=value, got {item!r}")
+        value: str | int | float | bool = raw
+        if raw in ("true", "false"):
+            value = raw == "true"
+        else:
+            with contextlib.suppress(ValueError):
+                value = float(raw) if "." in raw else int(raw)
+        result[key] = value
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cfaig",
+        description="Talk to every AI provider through Cloudflare AI Gateway. Configuration comes from the "
+        "environment (CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_GATEWAY_ID, CF_AIG_TOKEN, CF_AIG_BASE_URL) or the flags.",
+        epilog="exit codes: 0 ok, 2 usage, 3 configuration, 4 gateway/provider error, 5 network/timeout",
+    )
+    parser.add_argument("--version", action="version", version=f"cfaig {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def connection(p: argparse.ArgumentParser) -> None:
+        group = p.add_argument_group("connection")
+        group.add_argument("--account-id", help="Cloudflare account id (env CLOUDFLARE_ACCOUNT_ID)")
+        group.add_argument("--gateway-id", help="gateway name (env CLOUDFLARE_GATEWAY_ID, default 'default')")
+        group.add_argument("--base-url", help="gateway root (env CF_AIG_BASE_URL)")
+        group.add_argument("--surface", choices=("gateway", "rest"), help="gateway host (default) or REST API")
+        group.add_argument("--timeout", type=float, help="seconds before giving up (default 60)")
+        group.add_argument(
+            "--emulator", action="store_true", help="use the built-in local gateway emulator (no network, no keys)"
+        )
+
+    chat = sub.add_parser("chat", help="ask a model a question", description="Send one chat completion.")
+    chat.add_argument("question", help="the user message")
+    chat.add_argument(
+        "--model", "-m", default=DEFAULT_CHAT_MODEL, help=f"provider/model (default {DEFAULT_CHAT_MODEL})"
+    )
+    chat.add_argument("--system", help="a system message")
+    chat.add_argument("--stream", action="store_true", help="print the answer as it arrives")
+    chat.add_argument("--fallback", action="append", default=[], metavar="MODEL", help="fallback model (repeatable)")
+    chat.add_argument("--max-tokens", type=int, help="cap the answer length")
+    chat.add_argument("--temperature", type=float, help="sampling temperature")
+    chat.add_argument("--cache-ttl", type=int, help="cache the answer for N seconds (60 to 2592000)")
+    chat.add_argument("--skip-cache", action="store_true", help="bypass the gateway cache")
+    chat.add_argument("--metadata", action="append", default=[], metavar="K=V", help="log metadata (repeatable, 5 max)")
+    chat.add_argument("--json", action="store_true", help="print the whole response and gateway metadata as JSON")
+    connection(chat)
+
+    embed = sub.add_parser("embed", help="embed texts", description="Embed one or more texts; prints JSON.")
+    embed.add_argument("texts", nargs="+", help="the texts to embed")
+    embed.add_argument(
+        "--model", "-m", default=DEFAULT_EMBED_MODEL, help=f"provider/model (default {DEFAULT_EMBED_MODEL})"
+    )
+    embed.add_argument("--dimensions", type=int, help="output dimensions (OpenAI models)")
+    connection(embed)
+
+    emulator = sub.add_parser("emulator", help="serve the local gateway emulator", description="Serve the emulator.")
+    emulator.add_argument("--port", type=int, default=8787, help="port (default 8787; 0 picks a free one)")
+    emulator.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    emulator.add_argument("--auth", action="store_true", help="make the default gateway authenticated")
+    emulator.add_argument("--token", action="append", default=[], help="a valid cf-aig token (repeatable)")
+    emulator.add_argument("--upstream", help="forward chat to this OpenAI-compatible base URL (a local model server)")
+
+    doctor = sub.add_parser(
+        "doctor",
+        help="show the resolved configuration and check the gateway answers",
+        description="Shows the configuration (secrets masked), the exact URL and headers a chat request would use, "
+        "and probes the gateway with a request it refuses for free (no model is called, nothing is billed).",
+    )
+    doctor.add_argument("--model", "-m", default=DEFAULT_CHAT_MODEL, help="the model string to check")
+    connection(doctor)
+    return parser
+
+
+@contextlib.contextmanager
+def _client(args: argparse.Namespace) -> Iterator[GatewayClient]:
+    fields: dict[str, Any] = {
+        "account_id": args.account_id,
+        "gateway_id": args.gateway_id,
+        "base_url": args.base_url,
+        "surface": args.surface,
+        "timeout": args.timeout,
+    }
+    fields = {key: value for key, value in fields.items() if value is not None}
+    if not args.emulator:
+        with GatewayClient(**fields) as client:
+            yield client
+        return
+    from cfaig.testing import EMULATOR_ACCOUNT_ID, GatewayEmulator
+
+    emulator = GatewayEmulator()
+    fields.update(account_id=EMULATOR_ACCOUNT_ID, base_url=emulator.base_url, api_base_url=emulator.api_base_url)
+    with GatewayClient(transport=emulator.transport(), **fields) as client:
+        yield client
+
+
+def _meta_line(meta: Any) -> str:
+    parts = [f"served_by={meta.served_by}", f"log_id={meta.log_id}"]
+    if meta.cache_status:
+        parts.append(f"cache={meta.cache_status}")
+    if meta.step is not None:
+        parts.append(f"step={meta.step}")
+    return "[gateway] " + " ".join(parts)
+
+
+def _chat(args: argparse.Namespace) -> int:
+    options = GatewayOptions(
+        cache_ttl=args.cache_ttl, skip_cache=True if args.skip_cache else None, metadata=_metadata(args.metadata)
+    )
+    messages: list[Any] = [{"role": "system", "content": args.system}] if args.system else []
+    messages.append({"role": "user", "content": args.question})
+    request: dict[str, Any] = {"model": args.model, "messages": messages}
+    if args.max_tokens is not None:
+        request["max_tokens"] = args.max_tokens
+    if args.temperature is not None:
+        request["temperature"] = args.temperature
+    with _client(args) as client:
+        if args.stream:
+            with client.stream_chat(request, options=options, fallbacks=args.fallback) as stream:  # type: ignore[arg-type]
+                for chunk in stream:
+                    for choice in chunk.choices:
+                        if choice.delta.content:
+                            print(choice.delta.content, end="", flush=True)
+                print()
+                print(_meta_line(stream.meta), file=sys.stderr)
+            return EXIT_OK
+        completion = client.chat(request, options=options, fallbacks=args.fallback)  # type: ignore[arg-type]
+    if args.json:
+        print(json.dumps({**completion.model_dump(), "gateway": completion.gateway.model_dump()}, indent=2))
+    else:
+        print(completion.text)
+        print(_meta_line(completion.gateway), file=sys.stderr)
+    return EXIT_OK
+
+
+def _embed(args: argparse.Namespace) -> int:
+    request: dict[str, Any] = {"model": args.model, "input": list(args.texts)}
+    if args.dimensions is not None:
+        request["dimensions"] = args.dimensions
+    with _client(args) as client:
+        response = client.embed(request)  # type: ignore[arg-type]
+    print(json.dumps({"model": args.model, "dimensions": len(response.vectors[0]), "embeddings": response.vectors}))
+    return EXIT_OK
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    from cfaig.testing.__main__ import main as serve_main
+
+    argv = ["--port", str(args.port), "--host", args.host]
+    if args.auth:
+        argv.append("--auth")
+    for token in args.token:
+        argv += ["--token", token]
+    if args.upstream:
+        argv += ["--upstream", args.upstream]
+    return serve_main(argv)
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    print(f"cfaig {__version__} doctor")
+    print("environment:")
+    for field, names in ENV_VARS.items():
+        for name in names:
+            value = os.environ.get(name)
+            shown = "(not set)" if value is None else ("********" if "TOKEN" in name else value)
+            print(f"  {name:<24} {shown}   -> {field}")
+    try:
+        parse_model(args.model)
+    except ConfigurationError as exc:
+        print(f"model: PROBLEM - {exc}")
+        return EXIT_CONFIG
+    print(f"model: {args.model} (provider {parse_model(args.model).provider})")
+    try:
+        context = _client(args)
+        client = context.__enter__()
+    except ConfigurationError as exc:
+        print(f"configuration: PROBLEM - {exc}")
+        return EXIT_CONFIG
+    try:
+        config = client.config
+        print("configuration:")
+        for name, value in config:
+            secret = ("token" in name or "key" in name) and value is not None
+            print(f"  {name:<20} {'********' if secret else value}")
+        prepared = client._builder.chat({"model": args.model, "messages": [{"role": "user", "content": "ping"}]})
+        target = prepared.targets[0]
+        print(f"a chat request goes to:\n  POST {target.url}")
+        for name, value in redact_headers(target.headers).items():
+            print(f"  {name}: {value}")
+        return _probe(client, target.url, dict(target.headers))
+    finally:
+        context.__exit__(None, None, None)
+
+
+def _probe(client: GatewayClient, url: str, headers: dict[str, str]) -> int:
+    """Send an empty chat body: every gateway refuses it for free, and how it refuses tells what is wrong."""
+    print("probe: sending an empty request body (refused without calling any model) ...")
+    try:
+        response = client.http_client.post(url, headers=headers, content=b"{}")
+    except httpx.TimeoutException:
+        print("  PROBLEM network: no answer in time; check connectivity and base_url")
+        return EXIT_NETWORK
+    except httpx.TransportError as exc:
+        print(f"  PROBLEM network: {type(exc).__name__}: {exc}; check connectivity, proxies and base_url")
+        return EXIT_NETWORK
+    from cfaig.errors import make_status_error
+
+    if response.status_code < 400:
+        print(f"  OK: the gateway answered {response.status_code}")
+        return EXIT_OK
+    error = make_status_error(
+        response.status_code, response.content, response.headers, gateway_id=client.config.gateway_id
+    )
+    if error.code in (2019, 7003) or (error.status_code in (400, 422) and error.code not in (2001, 2009, 10000)):
+        print(f"  OK: the gateway is reachable, the gateway exists and accepts these credentials ({error.status_code})")
+        return EXIT_OK
+    diagnosis = {
+        2001: "the gateway does not exist in this account: create it or use --gateway-id default",
+        2009: "the gateway is authenticated and the token is missing or wrong: set CF_AIG_TOKEN",
+        10000: "the Cloudflare API token is missing or invalid for the REST surface",
+    }.get(error.code if isinstance(error.code, int) else -1, error.hint or "see the message above")
+    print(f"  PROBLEM HTTP {error.status_code} code {error.code}: {diagnosis}")
+    return EXIT_GATEWAY
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    handlers = {"chat": _chat, "embed": _embed, "emulator": _emulator, "doctor": _doctor}
+    try:
+        return handlers[args.command](args)
+    except ConfigurationError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (GatewayConnectionError, GatewayTimeoutError) as exc:
+        if isinstance(exc, GatewayError) and exc.status_code is None:
+            print(f"network error: {exc}", file=sys.stderr)
+            return EXIT_NETWORK
+        print(f"gateway error: {exc}", file=sys.stderr)
+        return EXIT_GATEWAY
+    except CfaigError as exc:
+        print(f"gateway error: {exc}", file=sys.stderr)
+        return EXIT_GATEWAY
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
