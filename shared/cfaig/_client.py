@@ -13,7 +13,7 @@ import ssl
 import threading
 import time
 import weakref
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
@@ -56,6 +56,25 @@ def _timeout(config: GatewayConfig) -> httpx.Timeout:
 
 def _limits() -> httpx.Limits:
     return httpx.Limits(max_connections=c.MAX_CONNECTIONS, max_keepalive_connections=c.MAX_KEEPALIVE_CONNECTIONS)
+
+
+async def _close_with_loop(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    """Parked in an event loop once; the loop's shutdown (``asyncio.run`` does it) closes it, and the pool.
+
+    Without this, a pool left behind by a finished ``asyncio.run`` would keep its sockets open.
+    """
+    try:
+        yield
+        yield  # never resumed: only closed
+    finally:
+        await client.aclose()
+
+
+@dataclass(slots=True)
+class _LoopPool:
+    client: httpx.AsyncClient
+    closer: AsyncGenerator[None, None]
+    parked: bool = False
 
 
 # --- the attempt flow, shared by both worlds -----------------------------------------------------
@@ -380,9 +399,7 @@ class AsyncGatewayClient(_BaseClient):
             raise ConfigurationError("pass http_client or transport, not both")
         self._user_http = http_client
         self._transport = transport
-        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     @property
@@ -391,11 +408,13 @@ class AsyncGatewayClient(_BaseClient):
         if self._user_http is not None:
             return self._user_http
         loop = asyncio.get_running_loop()
-        client = self._per_loop.get(loop)
-        if client is None:
+        entry = self._per_loop.get(loop)
+        if entry is None:
             with self._lock:
-                client = self._per_loop.get(loop)
-                if client is None:
+                entry = self._per_loop.get(loop)
+                if entry is None:
+                    for old in [owner for owner in self._per_loop if owner.is_closed()]:
+                        del self._per_loop[old]  # their pools were closed at their loops' shutdown
                     client = httpx.AsyncClient(
                         timeout=_timeout(self.config),
                         limits=_limits(),
@@ -403,11 +422,19 @@ class AsyncGatewayClient(_BaseClient):
                         verify=_default_ssl_context(),
                         follow_redirects=False,
                     )
-                    self._per_loop[loop] = client
+                    entry = self._per_loop[loop] = _LoopPool(client, _close_with_loop(client))
+        return entry.client
+
+    async def _client(self) -> httpx.AsyncClient:
+        client = self.http_client
+        entry = self._per_loop.get(asyncio.get_running_loop())
+        if entry is not None and not entry.parked:
+            entry.parked = True
+            await entry.closer.__anext__()  # registers with the loop: its shutdown closes the pool
         return client
 
     async def _run(self, prepared: PreparedRequest, *, stream: bool = False) -> tuple[httpx.Response, int]:
-        client = self.http_client
+        client = await self._client()
         flow = _attempts(prepared, self.retry_policy)
         action = next(flow)
         while True:
@@ -505,9 +532,10 @@ class AsyncGatewayClient(_BaseClient):
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
-        for owner, client in list(self._per_loop.items()):
+        for owner, entry in list(self._per_loop.items()):
             if owner is loop:
-                await client.aclose()
+                await entry.closer.aclose()  # closes the pool through its finally
+                await entry.client.aclose()
                 del self._per_loop[owner]
             elif owner.is_closed():
                 del self._per_loop[owner]
