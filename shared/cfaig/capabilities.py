@@ -2,7 +2,8 @@
 
 Compat layers reject some OpenAI parameters outright (a 400 for the whole request). The builder applies
 :func:`adapt_for_provider` to every request and every fallback step, so a parameter a provider rejects
-is never sent to it; each adjustment is logged at WARNING once per provider and parameter.
+is never sent to it; each adjustment is logged at WARNING once per provider and parameter. For OpenAI,
+``max_tokens`` is sent as ``max_completion_tokens`` (what its reasoning models require).
 
 ==================  ====================  ======================  ===========  ==========================
 provider            parallel_tool_calls   tool_choice="required"  json_schema  structured output default
@@ -44,10 +45,15 @@ class ProviderCapabilities:
     tool_choice_required: bool = True
     json_schema: bool = False
     structured_output_method: StructuredMethod = "function_calling"
+    max_completion_tokens: bool = False
+    """The provider wants ``max_completion_tokens``: ``max_tokens`` is renamed (OpenAI's reasoning models
+    reject ``max_tokens``; OpenAI deprecated it for every chat model)."""
 
 
 _TABLE: dict[str, ProviderCapabilities] = {
-    "openai": ProviderCapabilities(json_schema=True, structured_output_method="json_schema"),
+    "openai": ProviderCapabilities(
+        json_schema=True, structured_output_method="json_schema", max_completion_tokens=True
+    ),
     "anthropic": ProviderCapabilities(),
     "google-ai-studio": ProviderCapabilities(
         parallel_tool_calls=False, json_schema=True, structured_output_method="json_schema"
@@ -85,9 +91,13 @@ def _warn(provider: str, what: str) -> None:
 def adapt_for_provider(body: dict[str, Any], ref: ModelRef) -> dict[str, Any]:
     """``body`` adjusted for ``ref``'s provider (a copy when anything changes)."""
     caps = _TABLE.get(ref.provider, _DEFAULT)
-    if caps.parallel_tool_calls and caps.tool_choice_required:
+    rename_max_tokens = caps.max_completion_tokens and "max_tokens" in body
+    if caps.parallel_tool_calls and caps.tool_choice_required and not rename_max_tokens:
         return body
     changed = dict(body)
+    if rename_max_tokens:
+        value = changed.pop("max_tokens")
+        changed.setdefault("max_completion_tokens", value)
     if not caps.parallel_tool_calls and "parallel_tool_calls" in changed:
         del changed["parallel_tool_calls"]
         _warn(ref.provider, "parallel_tool_calls|it was left out of the request")

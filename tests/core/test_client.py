@@ -390,3 +390,12 @@ def test_client_reuses_one_pool(emu: GatewayEmulator) -> None:
         client.chat({"model": MODEL, "messages": user()})
     assert client.http_client is pool
     client.close()
+
+
+def test_openai_gets_max_completion_tokens(driver: Driver) -> None:
+    driver.call("chat", {"model": MODEL, "messages": user(), "max_tokens": 50})
+    body = driver.emu.requests[-1].json
+    assert body["max_completion_tokens"] == 50
+    assert "max_tokens" not in body
+    driver.call("chat", {"model": "anthropic/claude-sonnet-4-5", "messages": user(), "max_tokens": 50})
+    assert driver.emu.requests[-1].json["max_tokens"] == 50
