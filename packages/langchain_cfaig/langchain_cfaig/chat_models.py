@@ -1,0 +1,567 @@
+"""ChatCloudflareAIGateway: a LangChain chat model for every provider behind Cloudflare AI Gateway."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from operator import itemgetter
+from typing import Any, Literal, cast
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+from langchain_core.output_parsers.base import OutputParserLike
+from langchain_core.output_parsers.openai_tools import JsonOutputKeyToolsParser, PydanticToolsParser
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableMap, RunnablePassthrough
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.utils.pydantic import is_basemodel_subclass
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+
+from cfaig import (
+    OPTION_FIELDS,
+    AsyncGatewayClient,
+    ChatRequest,
+    GatewayClient,
+    GatewayConfig,
+    GatewayOptions,
+    parse_model,
+    shared_async_client,
+    shared_client,
+)
+from cfaig.capabilities import StructuredMethod, capabilities
+from cfaig.config import env_default, secret_env_default
+from cfaig.errors import ConfigurationError
+from cfaig.options import CustomCost
+from langchain_cfaig import _convert
+
+__all__ = ["ChatCloudflareAIGateway"]
+
+_REQUEST_KEYS = frozenset(
+    {
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "response_format",
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "max_completion_tokens",
+        "stop",
+        "seed",
+        "n",
+        "frequency_penalty",
+        "presence_penalty",
+        "logprobs",
+        "top_logprobs",
+        "reasoning_effort",
+        "user",
+    }
+)
+"""Per-call keyword arguments that are Chat Completions body fields; any other unknown one goes to extra_body."""
+_SAMPLING_FIELDS = (
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "seed",
+    "n",
+    "frequency_penalty",
+    "presence_penalty",
+    "reasoning_effort",
+)
+_IGNORED_KWARGS = frozenset({"ls_structured_output_format", "structured_output_format", "stream"})
+_CONFIG_FIELDS = (
+    "account_id",
+    "gateway_id",
+    "cf_aig_token",
+    "api_key",
+    "base_url",
+    "api_base_url",
+    "surface",
+    "timeout",
+    "max_retries",
+)
+
+
+class ChatCloudflareAIGateway(BaseChatModel):
+    """Chat model for any provider behind Cloudflare AI Gateway, chosen by the model string.
+
+    The gateway's unified (OpenAI-compatible) endpoint routes on the ``{provider}/`` prefix, so one class
+    talks to OpenAI, Anthropic, Gemini, Workers AI, Groq, Mistral and the rest. Gateway features (cache,
+    logs, retries, cost, BYOK) are fields and per-call keyword arguments; they are sent as ``cf-aig-*``
+    headers. The HTTP work, retries and error mapping are the ``cfaig`` core's.
+
+    Per call, ``metadata={...}`` (or ``gateway_metadata={...}``) is the gateway's log metadata, and
+    ``gateway_options={...}`` takes any option by name.
+
+    Example:
+        ```python
+        from langchain_cfaig import ChatCloudflareAIGateway
+
+        model = ChatCloudflareAIGateway(
+            model="anthropic/claude-sonnet-4-5",
+            account_id="my-account",  # or CLOUDFLARE_ACCOUNT_ID
+            gateway_id="my-gateway",  # or CLOUDFLARE_GATEWAY_ID
+            cache_ttl=300,  # gateway cache for 5 minutes
+            fallbacks=["openai/gpt-5-mini"],  # tried if Anthropic fails
+        )
+        answer = model.invoke("Hello!")
+        answer.response_metadata["cf_aig_log_id"]
+        model.invoke("Hello again", skip_cache=True, model="openai/gpt-5-mini")  # per call
+        ```
+    """
+
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True, protected_namespaces=())
+
+    model: str = Field(alias="model_name")
+    """Model string ``{provider}/{model}``, e.g. ``openai/gpt-5-mini`` or ``workers-ai/@cf/meta/...``."""
+
+    # --- where requests go (GatewayConfig) -------------------------------------------------------
+    account_id: str | None = Field(default_factory=env_default("account_id"))
+    """Cloudflare account id (env ``CLOUDFLARE_ACCOUNT_ID``)."""
+    gateway_id: str | None = Field(default_factory=env_default("gateway_id"))
+    """Gateway name (env ``CLOUDFLARE_GATEWAY_ID``; ``default`` when unset)."""
+    cf_aig_token: SecretStr | None = Field(default_factory=secret_env_default("cf_aig_token"))
+    """Gateway token for authenticated gateways (env ``CF_AIG_TOKEN``)."""
+    api_key: SecretStr | None = None
+    """Provider API key; leave unset for keys stored in the gateway (BYOK) or Unified Billing."""
+    base_url: str | None = Field(default_factory=env_default("base_url"))
+    """Gateway host root (env ``CF_AIG_BASE_URL``)."""
+    api_base_url: str | None = Field(default_factory=env_default("api_base_url"))
+    """Cloudflare REST API root (env ``CF_AIG_API_BASE_URL``)."""
+    surface: Literal["gateway", "rest"] | None = None
+    """``gateway`` (gateway.ai.cloudflare.com, the default) or ``rest`` (api.cloudflare.com)."""
+    timeout: float | None = None
+    """Seconds to wait for an answer (the core's default when unset)."""
+    max_retries: int | None = None
+    """Client-side retries of connection errors, 429 and 5xx (the core's default when unset)."""
+
+    # --- gateway options (cf-aig-* headers), each also accepted per call --------------------------
+    cache_ttl: int | None = None
+    """Seconds to cache responses in the gateway."""
+    skip_cache: bool | None = None
+    """Bypass the gateway cache."""
+    cache_key: str | None = None
+    """Custom cache key."""
+    # ``metadata`` is LangChain's own field (run-trace metadata). Its entries, except LangChain's internal
+    # ``lc_*`` keys, are also sent to the gateway logs as ``cf-aig-metadata``: at most 5 scalar values.
+    collect_log: bool | None = None
+    """Log the request in the gateway (or not)."""
+    collect_log_payload: bool | None = None
+    """Keep or drop request/response bodies in the gateway log."""
+    event_id: str | None = None
+    """Your trace id, echoed back by the gateway."""
+    request_timeout_ms: int | None = None
+    """Gateway-side timeout to the provider's first byte."""
+    max_attempts: int | None = None
+    """Gateway-side attempts at the provider (1 to 5)."""
+    retry_delay_ms: int | None = None
+    """Gateway-side delay between attempts."""
+    backoff: Literal["constant", "linear", "exponential"] | None = None
+    """Gateway-side backoff shape."""
+    custom_cost: CustomCost | dict[str, float] | None = None
+    """Per-token prices for the gateway's cost tracking."""
+    byok_alias: str | None = None
+    """Which stored provider key to use."""
+    zdr: bool | None = None
+    """Zero Data Retention (Unified Billing)."""
+    no_wholesale: bool | None = None
+    """Refuse to fall back to Unified Billing."""
+    fallbacks: list[str] | None = None
+    """Model strings tried in order when the first fails (one Universal-endpoint request)."""
+    endpoint: Literal["unified", "provider"] = "unified"
+    """``unified`` (compat endpoint, every provider) or ``provider`` (the provider's own OpenAI-style route)."""
+
+    # --- sampling: sent only when set ---------------------------------------------------------------
+    temperature: float | None = None
+    max_tokens: int | None = None
+    top_p: float | None = None
+    stop: list[str] | str | None = Field(default=None, alias="stop_sequences")
+    seed: int | None = None
+    n: int | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    reasoning_effort: str | None = None
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Provider extras merged into the request body as they are (e.g. ``{"top_k": 40}``)."""
+    stream_usage: bool = True
+    """Report token usage on the last streamed chunk."""
+    streaming: bool = False
+    """Stream under ``invoke`` too (callbacks then see tokens as they arrive)."""
+
+    # --- injection (tests) --------------------------------------------------------------------------
+    gateway_client: GatewayClient | None = Field(default=None, exclude=True)
+    """A core client to use instead of the process-wide shared one."""
+    async_gateway_client: AsyncGatewayClient | None = Field(default=None, exclude=True)
+    """An async core client to use instead of the process-wide shared one."""
+
+    _config: GatewayConfig = PrivateAttr()
+    _options: GatewayOptions = PrivateAttr()
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+        # Built here rather than in a validator so the core's ConfigurationError reaches the caller as is
+        # (pydantic would wrap it in a ValidationError).
+        self._build_core_settings()
+
+    def _build_core_settings(self) -> None:
+        parse_model(self.model)
+        injected = self.gateway_client or self.async_gateway_client
+        if injected is not None and self.account_id is None:
+            self._config = injected.config  # an injected client brings its own configuration
+        else:
+            self._config = GatewayConfig(**{name: getattr(self, name) for name in _CONFIG_FIELDS})
+        options = {
+            name: getattr(self, name) for name in OPTION_FIELDS - {"metadata"} if getattr(self, name) is not None
+        }
+        gateway_metadata = _gateway_metadata(self.metadata)
+        if gateway_metadata:
+            options["metadata"] = gateway_metadata
+        self._options = GatewayOptions(**options)
+        for fallback in self.fallbacks or ():
+            parse_model(fallback)
+
+    # --- identity ----------------------------------------------------------------------------------
+
+    @property
+    def _llm_type(self) -> str:
+        return "cloudflare-ai-gateway"
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"cf_aig_token": "CF_AIG_TOKEN", "api_key": "CF_AIG_PROVIDER_API_KEY"}
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        return ["langchain_cfaig", "chat_models"]
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {"model": self.model, "gateway_id": self._config.gateway_id}
+        for name in (*_SAMPLING_FIELDS, "stop"):
+            value = getattr(self, name)
+            if value is not None:
+                params[name] = value
+        if self.fallbacks:
+            params["fallbacks"] = list(self.fallbacks)
+        return params
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        model = kwargs.get("model") or self.model
+        try:
+            provider = parse_model(model).provider
+        except ConfigurationError:
+            provider = parse_model(self.model).provider
+        params = LangSmithParams(ls_provider=provider, ls_model_name=model, ls_model_type="chat")
+        temperature = kwargs.get("temperature", self.temperature)
+        if temperature is not None:
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        if max_tokens is not None:
+            params["ls_max_tokens"] = max_tokens
+        stops = stop or kwargs.get("stop") or self.stop
+        if stops:
+            params["ls_stop"] = [stops] if isinstance(stops, str) else list(stops)
+        return params
+
+    # --- core clients --------------------------------------------------------------------------------
+
+    @property
+    def _client(self) -> GatewayClient:
+        return self.gateway_client or shared_client(self._config)
+
+    @property
+    def _async_client(self) -> AsyncGatewayClient:
+        return self.async_gateway_client or shared_async_client(self._config)
+
+    # --- one request builder for the four paths -----------------------------------------------------
+
+    def _build_request(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> tuple[ChatRequest, dict[str, Any]]:
+        """The ChatRequest and the core call's keyword arguments (options, fallbacks, endpoint)."""
+        kwargs = {key: value for key, value in kwargs.items() if key not in _IGNORED_KWARGS}
+        override = dict(kwargs.pop("gateway_options", None) or {})
+        override.update({name: kwargs.pop(name) for name in OPTION_FIELDS if name in kwargs})
+        if "gateway_metadata" in kwargs:
+            override["metadata"] = kwargs.pop("gateway_metadata")
+        options = self._options.merged(GatewayOptions.coerce(override)) if override else self._options
+        fallbacks = kwargs.pop("fallbacks", self.fallbacks)
+        endpoint = kwargs.pop("endpoint", self.endpoint)
+        kwargs.pop("stream_usage", None)
+        model = kwargs.pop("model", None) or self.model
+
+        request: dict[str, Any] = {"model": model, "messages": _convert.messages_to_params(messages)}
+        for name in _SAMPLING_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                request[name] = value
+        stops = stop if stop is not None else self.stop
+        if stops:
+            request["stop"] = [stops] if isinstance(stops, str) else list(stops)
+        extra_body = dict(self.model_kwargs)
+        for key, value in kwargs.items():
+            if value is None:
+                continue
+            if key in _REQUEST_KEYS:
+                request[key] = value
+            else:
+                extra_body[key] = value
+        if extra_body:
+            request["extra_body"] = extra_body
+        call = {"options": options, "fallbacks": fallbacks or None, "endpoint": endpoint}
+        return cast("ChatRequest", request), call
+
+    def _wants_usage(self, kwargs: Mapping[str, Any]) -> bool:
+        return bool(kwargs.get("stream_usage", self.stream_usage))
+
+    # --- per-call ``metadata=`` -------------------------------------------------------------------------
+    # LangChain's invoke/stream pass their own ``metadata`` (run tracing) down to generate, so a caller's
+    # ``metadata=`` keyword would collide with it. These overrides take it as the gateway's metadata
+    # (cf-aig-metadata), as every other gateway option is taken per call. ``.bind(metadata=...)`` and
+    # ``batch`` go through them too.
+
+    def invoke(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> AIMessage:
+        return super().invoke(input, config, stop=stop, **_per_call_metadata(kwargs))
+
+    async def ainvoke(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> AIMessage:
+        return await super().ainvoke(input, config, stop=stop, **_per_call_metadata(kwargs))
+
+    def stream(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> Iterator[AIMessageChunk]:
+        return super().stream(input, config, stop=stop, **_per_call_metadata(kwargs))
+
+    def astream(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[AIMessageChunk]:
+        return super().astream(input, config, stop=stop, **_per_call_metadata(kwargs))
+
+    # --- the four paths -------------------------------------------------------------------------------
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request, call = self._build_request(messages, stop, **kwargs)
+        completion = self._client.chat(request, **call)
+        return _convert.completion_to_result(completion, model_name=request["model"])
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request, call = self._build_request(messages, stop, **kwargs)
+        completion = await self._async_client.chat(request, **call)
+        return _convert.completion_to_result(completion, model_name=request["model"])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        wants_usage = self._wants_usage(kwargs)
+        request, call = self._build_request(messages, stop, **kwargs)
+        with self._client.stream_chat(request, **call) as stream:
+            for chunk in stream:
+                for choice in chunk.choices:
+                    if choice.index != 0:
+                        continue
+                    generation = _convert.delta_to_chunk(choice.delta, message_id=chunk.id or None)
+                    if generation is None:
+                        continue
+                    if run_manager is not None:
+                        run_manager.on_llm_new_token(generation.text, chunk=generation)
+                    yield generation
+            accumulator = stream.accumulator
+            final = _convert.final_chunk(
+                meta=stream.meta,
+                model_name=accumulator.model or request["model"],
+                finish_reason=accumulator.finish_reason,
+                usage=accumulator.usage if wants_usage else None,
+                tool_calls=accumulator.tool_calls(),
+                message_id=accumulator.id or None,
+            )
+            if run_manager is not None:
+                run_manager.on_llm_new_token("", chunk=final)
+            yield final
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        wants_usage = self._wants_usage(kwargs)
+        request, call = self._build_request(messages, stop, **kwargs)
+        async with await self._async_client.stream_chat(request, **call) as stream:
+            async for chunk in stream:
+                for choice in chunk.choices:
+                    if choice.index != 0:
+                        continue
+                    generation = _convert.delta_to_chunk(choice.delta, message_id=chunk.id or None)
+                    if generation is None:
+                        continue
+                    if run_manager is not None:
+                        await run_manager.on_llm_new_token(generation.text, chunk=generation)
+                    yield generation
+            accumulator = stream.accumulator
+            final = _convert.final_chunk(
+                meta=stream.meta,
+                model_name=accumulator.model or request["model"],
+                finish_reason=accumulator.finish_reason,
+                usage=accumulator.usage if wants_usage else None,
+                tool_calls=accumulator.tool_calls(),
+                message_id=accumulator.id or None,
+            )
+            if run_manager is not None:
+                await run_manager.on_llm_new_token("", chunk=final)
+            yield final
+
+    # --- tools and structured output ---------------------------------------------------------------
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | bool | dict[str, Any] | None = None,
+        parallel_tool_calls: bool | None = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (LangChain tools, pydantic classes, functions or OpenAI tool dicts).
+
+        ``tool_choice``: ``"auto"``, ``"none"``, ``"any"``/``"required"``/``True`` (must call one),
+        or a tool name (must call that one).
+        """
+        formatted = [convert_to_openai_tool(tool, strict=strict) for tool in tools]
+        names = [tool["function"]["name"] for tool in formatted]
+        choice = _convert.tool_choice_to_param(tool_choice, names)
+        if isinstance(choice, dict):
+            wanted = choice["function"]["name"]
+            if wanted not in names:
+                raise ValueError(f"tool_choice names {wanted!r}, which is not among the bound tools {names}")
+        if choice is not None:
+            kwargs["tool_choice"] = choice
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: StructuredMethod | None = None,
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """A runnable that answers with ``schema`` (a pydantic class, a TypedDict or a JSON schema).
+
+        ``method`` defaults to what the model's provider does best (``cfaig.capabilities``):
+        ``json_schema`` (response_format), ``function_calling`` (a forced tool call) or ``json_mode``.
+        """
+        if kwargs:
+            raise ValueError(f"unexpected arguments: {sorted(kwargs)}")
+        method = method or capabilities(self.model).structured_output_method
+        if schema is None and method != "json_mode":
+            raise ValueError("schema is required unless method='json_mode'")
+        is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
+        ls_format = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
+        parser: OutputParserLike[Any]
+        llm: Runnable[LanguageModelInput, Any]
+        if method == "function_calling":
+            assert schema is not None
+            tool = convert_to_openai_tool(schema, strict=strict)
+            name = tool["function"]["name"]
+            llm = self.bind_tools([schema], tool_choice=name, strict=strict, ls_structured_output_format=ls_format)
+            parser = (
+                PydanticToolsParser(tools=[cast("type", schema)], first_tool_only=True)
+                if is_pydantic
+                else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
+            )
+        elif method == "json_schema":
+            assert schema is not None
+            function = convert_to_openai_tool(schema, strict=strict)["function"]
+            json_schema: dict[str, Any] = {"name": function["name"], "schema": function["parameters"]}
+            if function.get("description"):
+                json_schema["description"] = function["description"]
+            if strict is not None:
+                json_schema["strict"] = strict
+            llm = self.bind(
+                response_format={"type": "json_schema", "json_schema": json_schema},
+                ls_structured_output_format=ls_format,
+            )
+            parser = _json_parser(schema, is_pydantic)
+        elif method == "json_mode":
+            llm = self.bind(
+                response_format={"type": "json_object"},
+                ls_structured_output_format={**ls_format, "kwargs": {"method": method}},
+            )
+            parser = _json_parser(schema, is_pydantic)
+        else:
+            raise ValueError(f"method must be json_schema, function_calling or json_mode, not {method!r}")
+
+        if not include_raw:
+            return llm | parser
+        parser_assign = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
+        parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
+        parser_with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
+        return RunnableMap(raw=llm) | parser_with_fallback
+
+
+def _per_call_metadata(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Per-call ``metadata=`` renamed to ``gateway_metadata=`` before LangChain adds its own ``metadata``."""
+    if "metadata" in kwargs:
+        kwargs = dict(kwargs)
+        kwargs["gateway_metadata"] = kwargs.pop("metadata")
+    return kwargs
+
+
+def _gateway_metadata(metadata: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The user's run metadata without LangChain's internal ``lc_*`` entries."""
+    return {key: value for key, value in (metadata or {}).items() if not key.startswith("lc_")}
+
+
+def _json_parser(schema: dict[str, Any] | type | None, is_pydantic: bool) -> OutputParserLike[Any]:
+    if is_pydantic:
+        return PydanticOutputParser(pydantic_object=cast("Any", schema))
+    return JsonOutputParser()

@@ -1,0 +1,185 @@
+"""CloudflareAIGatewayEmbeddings: LangChain embeddings through Cloudflare AI Gateway."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Final, Literal
+
+from langchain_core.embeddings import Embeddings
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+
+from cfaig import (
+    OPTION_FIELDS,
+    AsyncGatewayClient,
+    EmbeddingRequest,
+    GatewayClient,
+    GatewayConfig,
+    GatewayOptions,
+    parse_model,
+    shared_async_client,
+    shared_client,
+)
+from cfaig.config import env_default, secret_env_default
+from cfaig.options import CustomCost
+
+__all__ = ["PROVIDER_BATCH_LIMITS", "CloudflareAIGatewayEmbeddings"]
+
+PROVIDER_BATCH_LIMITS: Final[dict[str, int]] = {"openai": 2048, "workers-ai": 100}
+"""The most inputs a provider accepts in one embeddings request; ``chunk_size`` is clamped to it."""
+_DEFAULT_BATCH_LIMIT: Final = 100
+_BASE64_PROVIDERS: Final = frozenset({"openai"})
+_DIMENSIONS_PROVIDERS: Final = frozenset({"openai"})
+_CONFIG_FIELDS: Final = (
+    "account_id",
+    "gateway_id",
+    "cf_aig_token",
+    "api_key",
+    "base_url",
+    "api_base_url",
+    "surface",
+    "timeout",
+    "max_retries",
+)
+
+
+class CloudflareAIGatewayEmbeddings(BaseModel, Embeddings):
+    """Embeddings through Cloudflare AI Gateway (``openai/...`` and ``workers-ai/@cf/...`` models).
+
+    Texts are sent in batches of ``chunk_size`` (clamped to the provider's limit: 2048 inputs for OpenAI,
+    100 for Workers AI). Async calls send up to ``max_concurrency`` batches at once; results keep input order.
+
+    Example:
+        ```python
+        from langchain_cfaig import CloudflareAIGatewayEmbeddings
+
+        embeddings = CloudflareAIGatewayEmbeddings(
+            model="workers-ai/@cf/baai/bge-base-en-v1.5", account_id="my-account"
+        )
+        vectors = embeddings.embed_documents(["first text", "second text"])
+        query = embeddings.embed_query("which text?")
+        ```
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True, arbitrary_types_allowed=True, protected_namespaces=(), extra="forbid"
+    )
+
+    model: str = Field(default="workers-ai/@cf/baai/bge-base-en-v1.5", alias="model_name")
+    """Model string: ``openai/text-embedding-3-small``, ``workers-ai/@cf/baai/bge-base-en-v1.5``, ..."""
+    account_id: str | None = Field(default_factory=env_default("account_id"))
+    gateway_id: str | None = Field(default_factory=env_default("gateway_id"))
+    cf_aig_token: SecretStr | None = Field(default_factory=secret_env_default("cf_aig_token"))
+    api_key: SecretStr | None = None
+    base_url: str | None = Field(default_factory=env_default("base_url"))
+    api_base_url: str | None = Field(default_factory=env_default("api_base_url"))
+    surface: Literal["gateway", "rest"] | None = None
+    timeout: float | None = None
+    max_retries: int | None = None
+
+    cache_ttl: int | None = None
+    skip_cache: bool | None = None
+    cache_key: str | None = None
+    metadata: dict[str, Any] | None = None
+    collect_log: bool | None = None
+    collect_log_payload: bool | None = None
+    event_id: str | None = None
+    request_timeout_ms: int | None = None
+    max_attempts: int | None = None
+    retry_delay_ms: int | None = None
+    backoff: Literal["constant", "linear", "exponential"] | None = None
+    custom_cost: CustomCost | dict[str, float] | None = None
+    byok_alias: str | None = None
+    zdr: bool | None = None
+    no_wholesale: bool | None = None
+
+    dimensions: int | None = None
+    """Output size, for models that can shorten their vectors (OpenAI ``text-embedding-3-*``)."""
+    encoding_format: Literal["float", "base64"] | None = None
+    """Wire encoding; ``None`` picks base64 for OpenAI (faster to decode) and floats elsewhere."""
+    chunk_size: int = Field(default=512, gt=0)
+    """Texts per request, clamped to the provider's limit (OpenAI 2048, Workers AI 100)."""
+    max_concurrency: int = Field(default=4, gt=0)
+    """Batches in flight at once in the async methods."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Provider extras merged into the request body."""
+
+    gateway_client: GatewayClient | None = Field(default=None, exclude=True)
+    async_gateway_client: AsyncGatewayClient | None = Field(default=None, exclude=True)
+
+    _config: GatewayConfig = PrivateAttr()
+    _options: GatewayOptions = PrivateAttr()
+    _provider: str = PrivateAttr()
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+        # Built here rather than in a validator so the core's ConfigurationError reaches the caller as is
+        # (pydantic would wrap it in a ValidationError).
+        self._build_core_settings()
+
+    def _build_core_settings(self) -> None:
+        self._provider = parse_model(self.model).provider
+        injected = self.gateway_client or self.async_gateway_client
+        if injected is not None and self.account_id is None:
+            self._config = injected.config  # an injected client brings its own configuration
+        else:
+            self._config = GatewayConfig(**{name: getattr(self, name) for name in _CONFIG_FIELDS})
+        self._options = GatewayOptions(
+            **{name: getattr(self, name) for name in OPTION_FIELDS if getattr(self, name) is not None}
+        )
+
+    @property
+    def batch_size(self) -> int:
+        """``chunk_size`` clamped to the provider's input limit."""
+        return min(self.chunk_size, PROVIDER_BATCH_LIMITS.get(self._provider, _DEFAULT_BATCH_LIMIT))
+
+    @property
+    def _client(self) -> GatewayClient:
+        return self.gateway_client or shared_client(self._config)
+
+    @property
+    def _async_client(self) -> AsyncGatewayClient:
+        return self.async_gateway_client or shared_async_client(self._config)
+
+    def _request(self, texts: list[str]) -> EmbeddingRequest:
+        request: EmbeddingRequest = {"model": self.model, "input": texts}
+        if self.dimensions is not None and self._provider in _DIMENSIONS_PROVIDERS:
+            request["dimensions"] = self.dimensions
+        encoding = self.encoding_format or ("base64" if self._provider in _BASE64_PROVIDERS else None)
+        if encoding is not None:
+            request["encoding_format"] = encoding
+        if self.model_kwargs:
+            request["extra_body"] = dict(self.model_kwargs)
+        return request
+
+    def _batches(self, texts: list[str]) -> list[list[str]]:
+        size = self.batch_size
+        return [texts[start : start + size] for start in range(0, len(texts), size)]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed texts, in batches sent one after the other; an empty list sends nothing."""
+        vectors: list[list[float]] = []
+        for batch in self._batches(texts):
+            vectors.extend(self._client.embed(self._request(batch), options=self._options).vectors)
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed texts, up to ``max_concurrency`` batches at once; results keep the input order."""
+        batches = self._batches(texts)
+        if not batches:
+            return []
+        client = self._async_client
+        semaphore = asyncio.Semaphore(self.max_concurrency)
+
+        async def one(batch: list[str]) -> list[list[float]]:
+            async with semaphore:
+                response = await client.embed(self._request(batch), options=self._options)
+            return response.vectors
+
+        results = await asyncio.gather(*(one(batch) for batch in batches))
+        return [vector for batch in results for vector in batch]
+
+    async def aembed_query(self, text: str) -> list[float]:
+        return (await self.aembed_documents([text]))[0]

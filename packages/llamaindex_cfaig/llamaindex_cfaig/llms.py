@@ -1,0 +1,397 @@
+"""CloudflareAIGatewayLLM: a LlamaIndex ``FunctionCallingLLM`` for every chat model behind Cloudflare AI Gateway."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+from llama_index.core.base.llms.generic_utils import (
+    achat_to_completion_decorator,
+    astream_chat_to_completion_decorator,
+    chat_to_completion_decorator,
+    stream_chat_to_completion_decorator,
+)
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+)
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from pydantic import Field, PrivateAttr
+
+from cfaig import (
+    AsyncChatStream,
+    AsyncGatewayClient,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatRequest,
+    ChatStream,
+    Endpoint,
+    GatewayClient,
+    GatewayConfig,
+    GatewayOptions,
+    parse_model,
+    shared_async_client,
+    shared_client,
+)
+from llamaindex_cfaig._convert import (
+    completion_message,
+    force_single_tool_call,
+    response_kwargs,
+    to_openai_messages,
+    to_tool_choice,
+    tool_selections,
+)
+from llamaindex_cfaig._gateway import GatewayFields, pop_metadata_kwarg, split_call_kwargs
+from llamaindex_cfaig._models import model_size
+
+if TYPE_CHECKING:
+    from llama_index.core.tools.types import BaseTool
+
+__all__ = ["CloudflareAIGatewayLLM"]
+
+DEFAULT_MODEL = "workers-ai/@cf/meta/llama-3.3-70b-instruct-fp8-fast"
+
+# Keys of cfaig.ChatRequest that go into the body as they are; any other parameter is a provider extra.
+_REQUEST_KEYS = frozenset(ChatRequest.__annotations__) - {"model", "messages", "extra_body"}
+# Decided by the method called (stream_chat or chat), never taken from kwargs.
+_IGNORED_KEYS = frozenset({"stream"})
+
+
+class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
+    """Any chat model behind Cloudflare AI Gateway, as a LlamaIndex function-calling LLM.
+
+    ``model`` is a gateway model string (``openai/gpt-5-mini``, ``anthropic/claude-sonnet-4-5``,
+    ``workers-ai/@cf/meta/llama-3.3-70b-instruct-fp8-fast``, ``dynamic/<route>``). Requests go through
+    :mod:`cfaig` (one retry layer, typed errors). Only parameters you set are sent: no default
+    temperature, no ``parallel_tool_calls`` without tools.
+
+    Gateway options (``cache_ttl``, ``skip_cache``, ``metadata``, ...) can be set on the instance or per
+    call, ``llm.chat(messages, cache_ttl=60)``; they become ``cf-aig-*`` headers. ``fallbacks=[...]``
+    lists models tried in order when the first fails; ``additional_kwargs["cf_aig_step"]`` and
+    ``additional_kwargs["model_name"]`` of the response tell which one answered.
+
+    >>> llm = CloudflareAIGatewayLLM(model="openai/gpt-5-mini", account_id="...")  # doctest: +SKIP
+    >>> llm.complete("Hello").text  # doctest: +SKIP
+    """
+
+    model: str = Field(default=DEFAULT_MODEL, description="Gateway model string, e.g. openai/gpt-5-mini.")
+    temperature: float | None = Field(
+        default=None, ge=0.0, le=2.0, description="Sampling temperature; not sent when unset."
+    )
+    max_tokens: int | None = Field(default=None, gt=0, description="Output token cap; not sent when unset.")
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra request parameters for every call: Chat Completions keys (top_p, seed, "
+        "reasoning_effort, ...) go into the body, anything else into extra_body (provider extras).",
+    )
+    context_window: int | None = Field(
+        default=None, gt=0, description="Override the context window from the model table."
+    )
+    num_output: int | None = Field(
+        default=None, gt=0, description="Override the output tokens reserved (default: max_tokens or table)."
+    )
+    fallbacks: list[str] | None = Field(
+        default=None, description="Models tried in order if `model` fails (cf-aig-step tells which served)."
+    )
+    endpoint: Endpoint = Field(
+        default="unified", description="'unified' (/compat/chat/completions) or 'provider' (provider's own path)."
+    )
+
+    _config: GatewayConfig = PrivateAttr()
+    _options: GatewayOptions = PrivateAttr()
+    _client: GatewayClient | None = PrivateAttr(default=None)
+    _aclient: AsyncGatewayClient | None = PrivateAttr(default=None)
+
+    def __init__(
+        self,
+        *,
+        gateway_client: GatewayClient | None = None,
+        async_gateway_client: AsyncGatewayClient | None = None,
+        **data: Any,
+    ) -> None:
+        """Validate the settings and build the core configuration once.
+
+        ``gateway_client`` / ``async_gateway_client`` inject ready core clients (tests, custom
+        transports); otherwise the process-wide ``cfaig.shared_client(config)`` is used.
+        ``metadata=`` is accepted as the gateway log metadata (stored as ``gateway_metadata``).
+        """
+        pop_metadata_kwarg(data)
+        super().__init__(**data)
+        injected = gateway_client or async_gateway_client
+        self._config = injected.config if injected is not None else self.gateway_config()
+        self._options = self.gateway_options()
+        self._client = gateway_client
+        self._aclient = async_gateway_client
+        # parse every model string now: a typo fails at construction, not on the first call
+        for model in (self.model, *(self.fallbacks or ())):
+            parse_model(model)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "CloudflareAIGatewayLLM"
+
+    # --- identity -----------------------------------------------------------------------------
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        """LlamaIndex's model description (the gateway log metadata is ``gateway_metadata``)."""
+        size = model_size(self.model)
+        return LLMMetadata(
+            context_window=self.context_window or size.context_window,
+            num_output=self.num_output or self.max_tokens or size.num_output,
+            is_chat_model=True,
+            is_function_calling_model=True,
+            model_name=self.model,
+            system_role=MessageRole.SYSTEM,
+        )
+
+    def to_payload(self) -> dict[str, Any]:
+        """What instrumentation sees: the model description and where requests go; never credentials."""
+        return {
+            **super().to_payload(),
+            "gateway_id": self._config.gateway_id,
+            "surface": self._config.surface,
+        }
+
+    @property
+    def client(self) -> GatewayClient:
+        """The sync core client: the injected one, else the shared one for this configuration."""
+        if self._client is None:
+            self._client = shared_client(self._config)
+        return self._client
+
+    @property
+    def async_client(self) -> AsyncGatewayClient:
+        """The async core client: the injected one, else the shared one for this configuration."""
+        if self._aclient is None:
+            self._aclient = shared_async_client(self._config)
+        return self._aclient
+
+    # --- request ------------------------------------------------------------------------------
+
+    def _request(
+        self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
+    ) -> tuple[ChatRequest, dict[str, Any]]:
+        """The ChatRequest for ``messages`` and the keyword arguments for the core client call."""
+        options, fallbacks, endpoint, params = split_call_kwargs(
+            {**self.additional_kwargs, **kwargs},
+            defaults=self._options,
+            fallbacks=self.fallbacks,
+            endpoint=self.endpoint,
+        )
+        body: dict[str, Any] = {"model": self.model, "messages": to_openai_messages(messages)}
+        if self.temperature is not None:
+            body["temperature"] = self.temperature
+        if self.max_tokens is not None:
+            body["max_tokens"] = self.max_tokens
+        extra: dict[str, Any] = dict(params.pop("extra_body", None) or {})
+        for key, value in params.items():
+            if key in _IGNORED_KEYS:
+                continue
+            if key in _REQUEST_KEYS:
+                body[key] = value
+            else:
+                extra[key] = value
+        if extra:
+            body["extra_body"] = extra
+        call: dict[str, Any] = {"options": options, "endpoint": endpoint}
+        if fallbacks:
+            call["fallbacks"] = fallbacks
+        return cast(ChatRequest, body), call
+
+    def _chat_response(self, completion: ChatCompletion) -> ChatResponse:
+        choice = completion.choices[0] if completion.choices else None
+        message = completion_message(choice.message) if choice else _empty_message()
+        return ChatResponse(
+            message=message,
+            raw=completion.model_dump(),
+            additional_kwargs=response_kwargs(
+                completion.gateway,
+                model=self.model,
+                finish_reason=choice.finish_reason if choice else None,
+                usage=completion.usage,
+            ),
+        )
+
+    def _stream_response(
+        self, stream: ChatStream | AsyncChatStream, chunk: ChatCompletionChunk | None
+    ) -> ChatResponse | None:
+        """The cumulative response after ``chunk``, or the final one (usage included) when it is None."""
+        acc = stream.accumulator
+        if chunk is not None:
+            delta = chunk.choices[0].delta if chunk.choices else None
+            if delta is None or not (delta.content or delta.reasoning or delta.tool_calls):
+                return None
+            snapshot = acc.snapshot(stream.meta)
+            extra: dict[str, Any] = {}
+            if delta.reasoning:
+                extra["thinking_delta"] = delta.reasoning
+            kwargs = response_kwargs(stream.meta, model=self.model, finish_reason=None, usage=None)
+            return ChatResponse(
+                message=completion_message(snapshot.message, final=False),
+                delta=delta.content or "",
+                raw=chunk.model_dump(),
+                additional_kwargs={**kwargs, **extra},
+            )
+        final = acc.snapshot(stream.meta)
+        response = self._chat_response(final)
+        response.delta = ""
+        return response
+
+    # --- chat ---------------------------------------------------------------------------------
+
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        request, call = self._request(messages, kwargs)
+        return self._chat_response(self.client.chat(request, **call))
+
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        request, call = self._request(messages, kwargs)
+        stream = self.client.stream_chat(request, **call)  # opened now: HTTP errors raise here
+
+        def gen() -> Generator[ChatResponse, None, None]:
+            with stream:
+                for chunk in stream:
+                    response = self._stream_response(stream, chunk)
+                    if response is not None:
+                        yield response
+                final = self._stream_response(stream, None)
+                if final is not None:
+                    yield final
+
+        return gen()
+
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        request, call = self._request(messages, kwargs)
+        return self._chat_response(await self.async_client.chat(request, **call))
+
+    async def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        request, call = self._request(messages, kwargs)
+        stream = await self.async_client.stream_chat(request, **call)
+
+        async def gen() -> AsyncGenerator[ChatResponse, None]:
+            async with stream:
+                async for chunk in stream:
+                    response = self._stream_response(stream, chunk)
+                    if response is not None:
+                        yield response
+                final = self._stream_response(stream, None)
+                if final is not None:
+                    yield final
+
+        return gen()
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Send ``messages``; gateway options, ``fallbacks`` and request parameters may be passed as kwargs."""
+        return self._chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        """Stream the answer: each response carries the whole message so far plus ``delta``."""
+        return self._stream_chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Async :meth:`chat`."""
+        return await self._achat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        """Async :meth:`stream_chat`: ``async for r in await llm.astream_chat(messages)``."""
+        return await self._astream_chat(messages, **kwargs)
+
+    # --- completion (derived from the undecorated chat helpers: one event pair per call) -------
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        """Answer ``prompt`` sent as one user message."""
+        return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
+        """Stream the answer to ``prompt``."""
+        return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        """Async :meth:`complete`."""
+        return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def astream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseAsyncGen:
+        """Async :meth:`stream_complete`."""
+        return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
+
+    # --- tool calling -------------------------------------------------------------------------
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Chat kwargs for a tool call: OpenAI tool specs, ``tool_choice`` only when asked for
+        (``tool_required`` -> "required", a tool name -> that function), ``parallel_tool_calls=True`` only
+        with tools and when allowed (providers default to it; o-series and Gemini reject the field)."""
+        messages = list(chat_history or [])
+        if user_msg is not None:
+            messages.append(
+                ChatMessage(role=MessageRole.USER, content=user_msg) if isinstance(user_msg, str) else user_msg
+            )
+        prepared: dict[str, Any] = {"messages": messages, **kwargs}
+        specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
+        if specs:
+            prepared["tools"] = specs
+            choice = to_tool_choice(tool_choice, tool_required)
+            if choice is not None:
+                prepared["tool_choice"] = choice
+            if allow_parallel_tool_calls:
+                prepared["parallel_tool_calls"] = True
+        return prepared
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        """Keep only the first tool call when parallel calls were not allowed."""
+        if not allow_parallel_tool_calls:
+            force_single_tool_call(response.message)
+        return response
+
+    def get_tool_calls_from_response(
+        self,
+        response: ChatResponse,
+        error_on_no_tool_call: bool = True,
+        **kwargs: Any,
+    ) -> list[ToolSelection]:
+        """The tool calls of ``response`` (also of a partial streamed one: partial JSON is tolerated)."""
+        selections = tool_selections(response.message)
+        if not selections and error_on_no_tool_call:
+            raise ValueError(
+                f"Expected at least one tool call from {self.model}, but the response has none "
+                f"(finish_reason={response.additional_kwargs.get('finish_reason')!r}); pass "
+                "error_on_no_tool_call=False to accept an answer without tool calls."
+            )
+        return selections
+
+
+def _empty_message() -> ChatMessage:
+    """The message of an answer without choices (some providers send one when content is filtered)."""
+    return ChatMessage(role=MessageRole.ASSISTANT, content="")
