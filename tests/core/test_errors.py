@@ -62,7 +62,9 @@ def test_cloudflare_api_envelope() -> None:
 
 
 def test_provider_error_passed_through() -> None:
-    body = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}}
+    body = {
+        "error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}
+    }
     error = make_status_error(401, json.dumps(body), provider="openai")
     assert isinstance(error, errors.AuthenticationError)
     assert error.code == "invalid_api_key"
@@ -121,7 +123,10 @@ def test_504_is_both_server_and_timeout_error() -> None:
 
 
 def test_dlp_codes_are_content_blocked() -> None:
-    body = {"success": False, "error": [{"code": 2029, "message": "Request content blocked due to DLP policy violations"}]}
+    body = {
+        "success": False,
+        "error": [{"code": 2029, "message": "Request content blocked due to DLP policy violations"}],
+    }
     error = make_status_error(400, json.dumps(body))
     assert isinstance(error, errors.ContentBlockedError)
     assert isinstance(error, errors.BadRequestError)
@@ -174,7 +179,10 @@ def test_any_body_gives_a_typed_error(status: int, body: bytes) -> None:
 @given(
     st.recursive(
         st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=10)),
-        lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(["error", "errors", "code", "message", "x"]), children, max_size=4),
+        lambda children: (
+            st.lists(children, max_size=3)
+            | st.dictionaries(st.sampled_from(["error", "errors", "code", "message", "x"]), children, max_size=4)
+        ),
         max_leaves=12,
     )
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cfaig._sse import SSEDecoder, ServerSentEvent
+from cfaig._sse import ServerSentEvent, SSEDecoder
 from cfaig.errors import CfaigError
 
 VALID = (
