@@ -14,9 +14,10 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 
@@ -28,6 +29,7 @@ from cfaig._retry import RetryPolicy
 from cfaig._streaming import AsyncChatStream, ChatStream, StreamDecoder
 from cfaig.config import GatewayConfig
 from cfaig.errors import ConfigurationError, GatewayError, make_status_error, map_transport_errors
+from cfaig.model_ref import embedding_support
 from cfaig.options import GatewayOptions
 from cfaig.types import (
     ChatCompletion,
@@ -177,6 +179,36 @@ class _BaseClient:
             stream=stream,
             endpoint=endpoint,
         )
+
+    @staticmethod
+    def _embedding_batches(
+        model: str,
+        texts: Sequence[str],
+        batch_size: int | None,
+        dimensions: int | None,
+        encoding_format: Literal["float", "base64"] | None,
+        extra_body: Mapping[str, Any] | None,
+    ) -> list[EmbeddingRequest]:
+        """One request per batch: ``batch_size`` texts (clamped to the provider's limit), in input order."""
+        if isinstance(texts, str):
+            raise ConfigurationError("texts must be a list of strings (use embed() for one text)")
+        support = embedding_support(model)
+        if batch_size is not None and batch_size < 1:
+            raise ConfigurationError("batch_size must be at least 1")
+        size = min(batch_size or support.max_batch, support.max_batch)
+        if encoding_format is None and support.base64:
+            encoding_format = "base64"  # decodes about 3x faster than float JSON; the core decodes it
+        requests: list[EmbeddingRequest] = []
+        for start in range(0, len(texts), size):
+            request: EmbeddingRequest = {"model": model, "input": list(texts[start : start + size])}
+            if dimensions is not None:
+                request["dimensions"] = dimensions
+            if encoding_format is not None:
+                request["encoding_format"] = encoding_format
+            if extra_body:
+                request["extra_body"] = extra_body
+            requests.append(request)
+        return requests
 
     @staticmethod
     def _meta(response: httpx.Response, prepared: PreparedRequest, step: int) -> GatewayMeta:
@@ -333,6 +365,30 @@ class GatewayClient(_BaseClient):
             response.headers.get("content-type", ""),
             self._meta(response, prepared, step),
         )
+
+    def embed_many(
+        self,
+        model: str,
+        texts: Sequence[str],
+        *,
+        batch_size: int | None = None,
+        max_concurrency: int = c.DEFAULT_EMBEDDING_CONCURRENCY,
+        dimensions: int | None = None,
+        encoding_format: Literal["float", "base64"] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+    ) -> list[list[float]]:
+        """Embed any number of texts: batches of at most ``batch_size`` (clamped to the provider's limit),
+        up to ``max_concurrency`` in flight on worker threads, vectors in input order. ``[]`` sends nothing.
+        OpenAI models are asked for base64 vectors unless ``encoding_format`` says otherwise."""
+        batches = self._embedding_batches(model, texts, batch_size, dimensions, encoding_format, extra_body)
+        coerced = GatewayOptions.coerce(options)
+        if len(batches) <= 1 or max_concurrency <= 1:
+            results = [self.embed(batch, options=coerced).vectors for batch in batches]
+        else:
+            with ThreadPoolExecutor(max_workers=min(max_concurrency, len(batches))) as pool:
+                results = list(pool.map(lambda batch: self.embed(batch, options=coerced).vectors, batches))
+        return [vector for result in results for vector in result]
 
     def responses(
         self, body: Mapping[str, Any], *, options: GatewayOptions | Mapping[str, Any] | None = None
@@ -503,6 +559,30 @@ class AsyncGatewayClient(_BaseClient):
         response, step = await self._run(prepared)
         body = await self._read(response)
         return parse_embeddings(body, response.headers.get("content-type", ""), self._meta(response, prepared, step))
+
+    async def embed_many(
+        self,
+        model: str,
+        texts: Sequence[str],
+        *,
+        batch_size: int | None = None,
+        max_concurrency: int = c.DEFAULT_EMBEDDING_CONCURRENCY,
+        dimensions: int | None = None,
+        encoding_format: Literal["float", "base64"] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+    ) -> list[list[float]]:
+        """Async :meth:`GatewayClient.embed_many`: batches run concurrently, at most ``max_concurrency``."""
+        batches = self._embedding_batches(model, texts, batch_size, dimensions, encoding_format, extra_body)
+        coerced = GatewayOptions.coerce(options)
+        semaphore = asyncio.Semaphore(max(max_concurrency, 1))
+
+        async def one(batch: EmbeddingRequest) -> list[list[float]]:
+            async with semaphore:
+                return (await self.embed(batch, options=coerced)).vectors
+
+        results = await asyncio.gather(*(one(batch) for batch in batches))
+        return [vector for result in results for vector in result]
 
     async def responses(
         self, body: Mapping[str, Any], *, options: GatewayOptions | Mapping[str, Any] | None = None

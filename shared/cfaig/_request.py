@@ -17,7 +17,7 @@ from cfaig._headers import base_headers, management_headers, option_headers, ste
 from cfaig.capabilities import adapt_for_provider
 from cfaig.config import GatewayConfig
 from cfaig.errors import ConfigurationError
-from cfaig.model_ref import EMBEDDING_PROVIDERS, OPENAI_COMPATIBLE_PATHS, ModelRef, parse_model
+from cfaig.model_ref import OPENAI_COMPATIBLE_PATHS, ModelRef, embedding_support, parse_model
 from cfaig.options import GatewayOptions
 from cfaig.types import ChatRequest, EmbeddingRequest
 
@@ -206,18 +206,19 @@ class RequestBuilder:
             raise ConfigurationError("input must be a string or a non-empty list of strings")
         body: dict[str, Any] = {key: value for key, value in request.items() if key != "extra_body"}
         body.update(request.get("extra_body") or {})
+        support = embedding_support(ref)
+        if request.get("dimensions") is not None and not support.dimensions:
+            raise ConfigurationError(f"provider '{ref.provider}' does not accept dimensions for embeddings")
+        count = 1 if isinstance(texts, str) else len(texts)
+        if count > support.max_batch:
+            raise ConfigurationError(
+                f"{count} inputs in one request; '{ref.provider}' takes at most {support.max_batch} "
+                "(embed_many batches for you)"
+            )
         if self.config.surface == "rest":
-            url = f"{self.rest_root}/embeddings"
-            model = ref.for_surface("rest")
+            url, model = f"{self.rest_root}/embeddings", ref.for_surface("rest")
         else:
-            path = EMBEDDING_PROVIDERS.get(ref.provider)
-            if path is None:
-                raise ConfigurationError(
-                    f"provider '{ref.provider}' has no OpenAI-compatible embeddings endpoint behind the gateway "
-                    f"(the unified API serves chat only); use one of: {', '.join(EMBEDDING_PROVIDERS)}"
-                )
-            url = f"{self.gateway_root}/{path}"
-            model = ref.model
+            url, model = f"{self.gateway_root}/{support.path}", ref.model
         body["model"] = model
         target = Target(url, self.headers(options), _dumps(body), ref.qualified, ref.provider)
         return PreparedRequest("POST", (target,), gateway_id=self.config.gateway_id)

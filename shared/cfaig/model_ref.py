@@ -19,7 +19,9 @@ __all__ = [
     "EMBEDDING_PROVIDERS",
     "PROVIDERS",
     "PROVIDER_SLUGS",
+    "EmbeddingSupport",
     "ModelRef",
+    "embedding_support",
     "parse_model",
 ]
 
@@ -58,11 +60,39 @@ OPENAI_COMPATIBLE_PATHS: Final[dict[str, str]] = {
 }
 """Provider-specific endpoints that speak OpenAI Chat Completions, relative to the gateway root."""
 
-EMBEDDING_PROVIDERS: Final[dict[str, str]] = {
-    "openai": "openai/embeddings",
-    "workers-ai": "workers-ai/v1/embeddings",
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingSupport:
+    """How a provider's OpenAI-compatible embeddings endpoint behind the gateway behaves."""
+
+    path: str
+    """Route relative to the gateway root."""
+    max_batch: int
+    """Most inputs one request may carry."""
+    dimensions: bool
+    """Accepts ``dimensions`` (shortened vectors)."""
+    base64: bool
+    """Accepts ``encoding_format="base64"`` (about 3x faster to decode than float JSON)."""
+
+
+EMBEDDING_PROVIDERS: Final[dict[str, EmbeddingSupport]] = {
+    "openai": EmbeddingSupport("openai/embeddings", max_batch=2048, dimensions=True, base64=True),
+    "workers-ai": EmbeddingSupport("workers-ai/v1/embeddings", max_batch=100, dimensions=False, base64=False),
 }
 """Providers with an OpenAI-compatible embeddings endpoint behind the gateway (no compat route exists)."""
+
+
+def embedding_support(model: str | ModelRef) -> EmbeddingSupport:
+    """The embeddings endpoint for ``model``'s provider, or a :class:`ConfigurationError` if it has none."""
+    ref = parse_model(model) if isinstance(model, str) else model
+    support = EMBEDDING_PROVIDERS.get(ref.provider)
+    if support is None:
+        raise ConfigurationError(
+            f"provider '{ref.provider}' has no OpenAI-compatible embeddings endpoint behind the gateway "
+            f"(the unified API serves chat only); use one of: {', '.join(EMBEDDING_PROVIDERS)}"
+        )
+    return support
+
 
 _REST_PREFIXES: Final[dict[str, str]] = {"google-ai-studio": "google", "grok": "xai"}
 _FROM_REST: Final[dict[str, str]] = {"google": "google-ai-studio", "xai": "grok"}

@@ -399,3 +399,35 @@ def test_openai_gets_max_completion_tokens(driver: Driver) -> None:
     assert "max_tokens" not in body
     driver.call("chat", {"model": "anthropic/claude-sonnet-4-5", "messages": user(), "max_tokens": 50})
     assert driver.emu.requests[-1].json["max_tokens"] == 50
+
+
+def test_embed_many_batches_in_order(driver: Driver) -> None:
+    texts = [f"text number {i}" for i in range(5)]
+    vectors = driver.call("embed_many", "openai/text-embedding-3-small", texts, batch_size=2)
+    singles = [driver.call("embed", {"model": "openai/text-embedding-3-small", "input": t}).vectors[0] for t in texts]
+    assert len(vectors) == 5
+    for batched, single in zip(vectors, singles, strict=True):
+        assert batched == pytest.approx(single, rel=1e-5, abs=1e-6)
+    assert vectors[0] != vectors[1]
+    embed_requests = [r for r in driver.emu.requests if r.json and isinstance(r.json.get("input"), list)]
+    assert [len(r.json["input"]) for r in embed_requests] == [2, 2, 1]
+    assert all(r.json["encoding_format"] == "base64" for r in embed_requests)  # OpenAI: the fast encoding
+
+
+def test_embed_many_clamps_to_the_provider_limit(driver: Driver) -> None:
+    texts = [f"t{i}" for i in range(150)]
+    vectors = driver.call("embed_many", "workers-ai/@cf/baai/bge-small-en-v1.5", texts, batch_size=500)
+    assert len(vectors) == 150
+    assert [len(r.json["input"]) for r in driver.emu.requests] == [100, 50]
+    assert "encoding_format" not in driver.emu.requests[0].json
+
+
+def test_embed_many_refuses_before_any_request(driver: Driver) -> None:
+    assert driver.call("embed_many", "openai/text-embedding-3-small", []) == []
+    with pytest.raises(ConfigurationError, match="dimensions"):
+        driver.call("embed_many", "workers-ai/@cf/baai/bge-small-en-v1.5", ["x"], dimensions=64)
+    with pytest.raises(ConfigurationError, match="batch_size"):
+        driver.call("embed_many", "openai/text-embedding-3-small", ["x"], batch_size=0)
+    with pytest.raises(ConfigurationError):
+        driver.call("embed_many", "openai/text-embedding-3-small", "not a list")
+    assert driver.emu.requests == []

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from cfaig.errors import ConfigurationError
 from cfaig.testing import GatewayEmulator
 from langchain_cfaig import CloudflareAIGatewayEmbeddings
 
@@ -58,9 +61,10 @@ def test_openai_base64_and_dimensions(emu: GatewayEmulator, clients: dict[str, A
     assert all(isinstance(x, float) for x in vectors[0])
 
 
-def test_dimensions_not_sent_to_workers_ai(emu: GatewayEmulator, clients: dict[str, Any]) -> None:
-    make(clients, dimensions=64).embed_query("hi")
-    assert "dimensions" not in embedding_requests(emu)[-1].json
+def test_dimensions_refused_for_workers_ai(emu: GatewayEmulator, clients: dict[str, Any]) -> None:
+    with pytest.raises(ConfigurationError, match="dimensions"):
+        make(clients, dimensions=64)
+    assert embedding_requests(emu) == []
 
 
 def test_options_are_headers(emu: GatewayEmulator, clients: dict[str, Any]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Final, Literal
 
 from langchain_core.embeddings import Embeddings
@@ -11,24 +10,19 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 from cfaig import (
     OPTION_FIELDS,
     AsyncGatewayClient,
-    EmbeddingRequest,
     GatewayClient,
     GatewayConfig,
     GatewayOptions,
-    parse_model,
     shared_async_client,
     shared_client,
 )
 from cfaig.config import env_default, secret_env_default
+from cfaig.errors import ConfigurationError
+from cfaig.model_ref import EmbeddingSupport, embedding_support
 from cfaig.options import CustomCost
 
-__all__ = ["PROVIDER_BATCH_LIMITS", "CloudflareAIGatewayEmbeddings"]
+__all__ = ["CloudflareAIGatewayEmbeddings"]
 
-PROVIDER_BATCH_LIMITS: Final[dict[str, int]] = {"openai": 2048, "workers-ai": 100}
-"""The most inputs a provider accepts in one embeddings request; ``chunk_size`` is clamped to it."""
-_DEFAULT_BATCH_LIMIT: Final = 100
-_BASE64_PROVIDERS: Final = frozenset({"openai"})
-_DIMENSIONS_PROVIDERS: Final = frozenset({"openai"})
 _CONFIG_FIELDS: Final = (
     "account_id",
     "gateway_id",
@@ -46,7 +40,8 @@ class CloudflareAIGatewayEmbeddings(BaseModel, Embeddings):
     """Embeddings through Cloudflare AI Gateway (``openai/...`` and ``workers-ai/@cf/...`` models).
 
     Texts are sent in batches of ``chunk_size`` (clamped to the provider's limit: 2048 inputs for OpenAI,
-    100 for Workers AI). Async calls send up to ``max_concurrency`` batches at once; results keep input order.
+    100 for Workers AI), up to ``max_concurrency`` batches at once; results keep input order. The batching
+    is the core's ``embed_many``.
 
     Example:
         ```python
@@ -99,7 +94,7 @@ class CloudflareAIGatewayEmbeddings(BaseModel, Embeddings):
     chunk_size: int = Field(default=512, gt=0)
     """Texts per request, clamped to the provider's limit (OpenAI 2048, Workers AI 100)."""
     max_concurrency: int = Field(default=4, gt=0)
-    """Batches in flight at once in the async methods."""
+    """Batches in flight at once (threads in the sync methods, tasks in the async ones)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Provider extras merged into the request body."""
 
@@ -108,7 +103,7 @@ class CloudflareAIGatewayEmbeddings(BaseModel, Embeddings):
 
     _config: GatewayConfig = PrivateAttr()
     _options: GatewayOptions = PrivateAttr()
-    _provider: str = PrivateAttr()
+    _support: EmbeddingSupport = PrivateAttr()
 
     def __init__(self, **data: Any) -> None:
         super().__init__(**data)
@@ -117,7 +112,9 @@ class CloudflareAIGatewayEmbeddings(BaseModel, Embeddings):
         self._build_core_settings()
 
     def _build_core_settings(self) -> None:
-        self._provider = parse_model(self.model).provider
+        self._support = embedding_support(self.model)  # a model without an embeddings endpoint fails here
+        if self.dimensions is not None and not self._support.dimensions:
+            raise ConfigurationError(f"{self.model}: this provider does not accept dimensions")
         injected = self.gateway_client or self.async_gateway_client
         if injected is not None and self.account_id is None:
             self._config = injected.config  # an injected client brings its own configuration
@@ -130,7 +127,7 @@ class CloudflareAIGatewayEmbeddings(BaseModel, Embeddings):
     @property
     def batch_size(self) -> int:
         """``chunk_size`` clamped to the provider's input limit."""
-        return min(self.chunk_size, PROVIDER_BATCH_LIMITS.get(self._provider, _DEFAULT_BATCH_LIMIT))
+        return min(self.chunk_size, self._support.max_batch)
 
     @property
     def _client(self) -> GatewayClient:
@@ -140,46 +137,26 @@ class CloudflareAIGatewayEmbeddings(BaseModel, Embeddings):
     def _async_client(self) -> AsyncGatewayClient:
         return self.async_gateway_client or shared_async_client(self._config)
 
-    def _request(self, texts: list[str]) -> EmbeddingRequest:
-        request: EmbeddingRequest = {"model": self.model, "input": texts}
-        if self.dimensions is not None and self._provider in _DIMENSIONS_PROVIDERS:
-            request["dimensions"] = self.dimensions
-        encoding = self.encoding_format or ("base64" if self._provider in _BASE64_PROVIDERS else None)
-        if encoding is not None:
-            request["encoding_format"] = encoding
-        if self.model_kwargs:
-            request["extra_body"] = dict(self.model_kwargs)
-        return request
-
-    def _batches(self, texts: list[str]) -> list[list[str]]:
-        size = self.batch_size
-        return [texts[start : start + size] for start in range(0, len(texts), size)]
+    def _batching(self) -> dict[str, Any]:
+        return {
+            "batch_size": self.batch_size,
+            "max_concurrency": self.max_concurrency,
+            "dimensions": self.dimensions,
+            "encoding_format": self.encoding_format,
+            "extra_body": self.model_kwargs or None,
+            "options": self._options,
+        }
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        """Embed texts, in batches sent one after the other; an empty list sends nothing."""
-        vectors: list[list[float]] = []
-        for batch in self._batches(texts):
-            vectors.extend(self._client.embed(self._request(batch), options=self._options).vectors)
-        return vectors
+        """Embed texts in batches, up to ``max_concurrency`` at once; an empty list sends nothing."""
+        return self._client.embed_many(self.model, texts, **self._batching())
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed texts, up to ``max_concurrency`` batches at once; results keep the input order."""
-        batches = self._batches(texts)
-        if not batches:
-            return []
-        client = self._async_client
-        semaphore = asyncio.Semaphore(self.max_concurrency)
-
-        async def one(batch: list[str]) -> list[list[float]]:
-            async with semaphore:
-                response = await client.embed(self._request(batch), options=self._options)
-            return response.vectors
-
-        results = await asyncio.gather(*(one(batch) for batch in batches))
-        return [vector for batch in results for vector in batch]
+        return await self._async_client.embed_many(self.model, texts, **self._batching())
 
     async def aembed_query(self, text: str) -> list[float]:
         return (await self.aembed_documents([text]))[0]

@@ -13,6 +13,7 @@ from typing import Final, NamedTuple
 
 from cfaig import parse_model
 from cfaig.errors import ConfigurationError
+from cfaig.model_ref import embedding_support
 
 __all__ = [
     "DEFAULT_CONTEXT_WINDOW",
@@ -81,11 +82,8 @@ _SIZES: Final[dict[str, ModelSize]] = {
 }
 _PREFIXES: Final = sorted(_SIZES, key=len, reverse=True)
 
-# provider -> (default batch size, largest batch the provider accepts)
-_EMBEDDING_BATCH: Final[dict[str, tuple[int, int]]] = {
-    "openai": (512, 2048),
-    "workers-ai": (100, 100),
-}
+DEFAULT_EMBED_BATCH: Final = 512
+"""Texts per embeddings request unless the provider takes fewer (512 keeps OpenAI well under its token cap)."""
 
 
 def _qualified(model: str) -> str:
@@ -107,8 +105,9 @@ def model_size(model: str) -> ModelSize:
 def embedding_batch_limits(model: str) -> tuple[int, int]:
     """``(default, maximum)`` texts per embeddings request for ``model``'s provider.
 
-    OpenAI accepts 2048 inputs per request (512 keeps each request well under its token cap);
-    Workers AI embedding models accept 100.
+    The maximum is the core's (``cfaig.model_ref.EMBEDDING_PROVIDERS``: OpenAI 2048, Workers AI 100);
+    the default is 512, or the maximum when that is smaller. Raises ConfigurationError for a model whose
+    provider has no embeddings endpoint.
     """
-    provider = _qualified(model).partition("/")[0]
-    return _EMBEDDING_BATCH.get(provider, (100, 100))
+    limit = embedding_support(model).max_batch
+    return min(DEFAULT_EMBED_BATCH, limit), limit

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Sequence
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
@@ -13,7 +12,6 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from cfaig import (
     AsyncGatewayClient,
-    EmbeddingRequest,
     GatewayClient,
     GatewayConfig,
     GatewayOptions,
@@ -128,39 +126,28 @@ class CloudflareAIGatewayEmbedding(GatewayFields, BaseEmbedding):
 
     # --- requests -----------------------------------------------------------------------------
 
-    def _batches(self, texts: Sequence[str]) -> list[list[str]]:
-        size = self.embed_batch_size
-        return [list(texts[start : start + size]) for start in range(0, len(texts), size)]
-
-    def _request(self, texts: list[str]) -> EmbeddingRequest:
-        request: EmbeddingRequest = {"model": self.model_name, "input": texts}
-        if self._provider == "openai":
-            request["encoding_format"] = "base64"  # a quarter of the bytes; the core decodes it
-            if self.dimensions is not None:
-                request["dimensions"] = self.dimensions
-        return request
-
     def _semaphore(self) -> asyncio.Semaphore:
+        # BaseEmbedding gathers every batch of a call at once; this bounds them per event loop
         loop = asyncio.get_running_loop()
         semaphore = self._semaphores.get(loop)
         if semaphore is None:
             semaphore = self._semaphores[loop] = asyncio.Semaphore(self.max_concurrency)
         return semaphore
 
-    def _embed(self, texts: list[str]) -> list[Embedding]:
-        vectors: list[Embedding] = []
-        for batch in self._batches(texts):
-            vectors.extend(self.client.embed(self._request(batch), options=self._options).vectors)
-        return vectors
+    def _batching(self) -> dict[str, Any]:
+        return {
+            "batch_size": self.embed_batch_size,
+            "max_concurrency": self.max_concurrency,
+            "dimensions": self.dimensions,
+            "options": self._options,
+        }
 
-    async def _aembed_batch(self, batch: list[str]) -> list[Embedding]:
-        async with self._semaphore():
-            response = await self.async_client.embed(self._request(batch), options=self._options)
-        return response.vectors
+    def _embed(self, texts: list[str]) -> list[Embedding]:
+        return self.client.embed_many(self.model_name, texts, **self._batching())
 
     async def _aembed(self, texts: list[str]) -> list[Embedding]:
-        results = await asyncio.gather(*(self._aembed_batch(batch) for batch in self._batches(texts)))
-        return [vector for batch in results for vector in batch]
+        async with self._semaphore():
+            return await self.async_client.embed_many(self.model_name, texts, **self._batching())
 
     # --- BaseEmbedding hooks ------------------------------------------------------------------
 

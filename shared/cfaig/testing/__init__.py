@@ -1,0 +1,56 @@
+"""A local Cloudflare AI Gateway emulator for tests (yours and ours).
+
+``cfaig.testing`` emulates the gateway host (``/v1/{account}/{gateway}/…``: compat chat
+and embeddings, provider routes, the Universal Endpoint) and the Cloudflare REST API
+(``/client/v4/accounts/{account}/ai/…`` and log feedback) with deterministic fake models,
+gateway features (authentication, caching, logs and metadata, rate limits, request
+timeouts) and injectable faults.  It depends only on the standard library, httpx, h11 and
+pydantic, and never contacts Cloudflare.
+
+In-process::
+
+    from cfaig.testing import GatewayEmulator
+
+    emu = GatewayEmulator()
+    with httpx.Client(transport=emu.transport(), base_url=emu.gateway_url()) as client:
+        reply = client.post("/compat/chat/completions", json={
+            "model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
+
+Over a real loopback socket::
+
+    from cfaig.testing import serve
+
+    with serve() as server:
+        print(server.base_url)   # http://127.0.0.1:PORT/v1
+
+From a shell: ``python -m cfaig.testing --port 8787``.
+"""
+
+from __future__ import annotations
+
+from ._emulator import (
+    EMULATOR_ACCOUNT_ID,
+    EmulatorTransport,
+    Fault,
+    GatewayEmulator,
+    GatewaySettings,
+    RecordedRequest,
+)
+from ._models import PROVIDER_QUIRKS, ProviderQuirks, ScriptedReply
+from ._server import EmulatorServer, serve
+from ._vcr import vcr_config
+
+__all__ = [
+    "EMULATOR_ACCOUNT_ID",
+    "PROVIDER_QUIRKS",
+    "EmulatorServer",
+    "EmulatorTransport",
+    "Fault",
+    "GatewayEmulator",
+    "GatewaySettings",
+    "ProviderQuirks",
+    "RecordedRequest",
+    "ScriptedReply",
+    "serve",
+    "vcr_config",
+]
