@@ -169,7 +169,8 @@ class Fault:
       Universal step's ``requestTimeout``) is shorter, the emulator waits that long and
       answers 504 / 2015 instead.
     * ``reset``: drop the connection without a response (server: RST via ``SO_LINGER 0``;
-      in-process: :class:`httpx.ReadError`).
+      in-process: :class:`httpx.ReadError`).  On a Universal step it fails that step; the
+      client's connection drops only if it was the last step.
     * ``cut_after`` / ``end_after`` / ``malformed_after``: only match streaming requests;
       send N SSE events then drop the connection / end cleanly without ``[DONE]`` / insert
       a ``data: {not json`` line and continue (emulated streams only; streams passed
