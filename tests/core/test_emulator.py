@@ -1339,3 +1339,17 @@ def test_cli_help() -> None:
     assert result.returncode == 0, result.stderr
     for option in ("--port", "--host", "--auth", "--token", "--upstream"):
         assert option in result.stdout
+
+
+def test_retrieval_prompts_get_an_extractive_answer(gw: httpx.Client) -> None:
+    prompt = (
+        "Context information is below.\n---------------------\nfile_path: a.md\n\n"
+        "Cats sleep for most of the day. The capital of France is Paris.\n"
+        "Tax returns are due in April.\n---------------------\n"
+        "Given the context information and not prior knowledge, answer the query.\n"
+        "Query: What is the capital city of France?\nAnswer: "
+    )
+    reply = gw.post(CHAT, json=chat_body(prompt)).json()["choices"][0]["message"]["content"]
+    assert reply.endswith("From the context: The capital of France is Paris.")
+    plain = gw.post(CHAT, json=chat_body("Query: no context here")).json()["choices"][0]["message"]["content"]
+    assert "You said: Query: no context here" in plain

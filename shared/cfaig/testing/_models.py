@@ -6,7 +6,9 @@ answers start with ``[cfaig emulator · {provider}/{model}]`` -- and are derived
 request so that tests can assert on them:
 
 * plain chat echoes the last user message (``You said: …``, truncated to 200 characters,
-  ``[n images]`` appended for image parts); ``stop`` and ``max_tokens`` /
+  ``[n images]`` appended for image parts); a retrieval prompt (context, then ``Query:`` or
+  ``Question:``) is answered ``From the context: <the context sentence sharing most words with the
+  question>``; ``stop`` and ``max_tokens`` /
   ``max_completion_tokens`` (counted in whitespace tokens) are honoured;
 * with ``tools`` the model calls tools, synthesising arguments from the JSON schemas
   (:func:`synthesize_from_schema`); after ``tool`` results it answers
@@ -1140,6 +1142,9 @@ def _echo_text(request: ChatRequest, prefix: str, choice: int) -> str:
     if stream_chunks:
         count = min(int(stream_chunks.group(1)), _MAX_STREAM_CHUNKS)
         return " ".join(f"tok{i}" for i in range(count))
+    grounded = _answer_from_context(user_text)
+    if grounded is not None:
+        return f"{prefix}From the context: {grounded}"
     said = _normalise_space(user_text)
     if len(said) > _MAX_ECHO_CHARS:
         said = said[: _MAX_ECHO_CHARS - 1].rstrip() + "…"
@@ -1147,6 +1152,39 @@ def _echo_text(request: ChatRequest, prefix: str, choice: int) -> str:
         said = f"{said} [{images} image{'s' if images != 1 else ''}]".strip()
     text = f"{prefix}You said: {said}" if said else f"{prefix}Hello! No user message was given."
     return text if choice == 0 else f"{text} (choice {choice + 1})"
+
+
+_CONTEXT_START = re.compile(r"context information is below\.?|context:", re.IGNORECASE)
+_QUESTION = re.compile(r"(?:query|question)\s*:\s*(.+?)(?:\n\s*answer\s*:|$)", re.IGNORECASE | re.DOTALL)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n{2,}")
+
+
+def _answer_from_context(prompt: str) -> str | None:
+    """A retrieval prompt (context, then a question): the context sentence sharing most words with it.
+
+    This is what makes RAG pipelines testable offline: the answer is extractive and deterministic,
+    so a test can check that the retrieved document, not another, was used.
+    """
+    start = _CONTEXT_START.search(prompt)
+    questions = list(_QUESTION.finditer(prompt))
+    if start is None or not questions or questions[-1].start() < start.end():
+        return None
+    question = questions[-1]
+    wanted = _content_words(question.group(1))
+    if not wanted:
+        return None
+    context = prompt[start.end() : question.start()]
+    best, best_score = None, 0
+    for sentence in _SENTENCE.split(context):
+        cleaned = _normalise_space(sentence.strip(" -#*"))
+        if not cleaned or ":" in cleaned.split(" ", 1)[0]:  # skip metadata lines such as "file_path: ..."
+            continue
+        score = len(wanted & _content_words(cleaned))
+        if score > best_score:
+            best, best_score = cleaned, score
+    if best is None:
+        return None
+    return best if len(best) <= _MAX_ECHO_CHARS else best[: _MAX_ECHO_CHARS - 1].rstrip() + "…"
 
 
 def _tool_result_text(results: Sequence[str], prefix: str) -> str:
