@@ -28,8 +28,8 @@ from cfaig._response import parse_chat, parse_embeddings, parse_meta, parse_resp
 from cfaig._retry import RetryPolicy
 from cfaig._streaming import AsyncChatStream, ChatStream, StreamDecoder
 from cfaig.config import GatewayConfig
-from cfaig.errors import ConfigurationError, GatewayError, make_status_error, map_transport_errors
-from cfaig.model_ref import embedding_support
+from cfaig.errors import ConfigurationError, GatewayError, make_status_error, map_transport_errors, scrub
+from cfaig.model_ref import embedding_support, parse_model
 from cfaig.options import GatewayOptions
 from cfaig.types import (
     ChatCompletion,
@@ -154,6 +154,11 @@ class _BaseClient:
         self.options = GatewayOptions.coerce(options) or GatewayOptions()
         self.retry_policy = retry_policy or RetryPolicy(max_retries=self.config.max_retries)
         self._builder = RequestBuilder(self.config, self.options)
+        self._secrets = tuple(
+            secret.get_secret_value()
+            for secret in (self.config.cf_aig_token, self.config.api_key)
+            if secret is not None
+        )
         setup_from_env()
 
     def __repr__(self) -> str:
@@ -220,20 +225,27 @@ class _BaseClient:
             client_step=step if len(prepared.targets) > 1 else None,
         )
 
-    @staticmethod
-    def _error(response: httpx.Response, body: bytes, target: Target, prepared: PreparedRequest) -> GatewayError:
+    def _error(self, response: httpx.Response, body: bytes, target: Target, prepared: PreparedRequest) -> GatewayError:
         step = None
+        provider = target.provider
         raw = response.headers.get(c.H_STEP)
         if raw is not None and raw.isdigit():
             step = int(raw)
-        return make_status_error(
+            if step < len(prepared.step_models):  # a Universal request: the step names the provider
+                provider = parse_model(prepared.step_models[step]).provider
+        error = make_status_error(
             response.status_code,
             body,
             response.headers,
-            provider=target.provider,
+            provider=provider,
             gateway_id=prepared.gateway_id,
             step=step,
         )
+        return scrub(error, self._secrets)
+
+    def _decoder(self, response: httpx.Response, prepared: PreparedRequest, step: int) -> StreamDecoder:
+        meta = self._meta(response, prepared, step)
+        return StreamDecoder(meta, provider=prepared.targets[step].provider, secrets=self._secrets)
 
     @staticmethod
     def _request(client: httpx.Client | httpx.AsyncClient, prepared: PreparedRequest, target: Target) -> httpx.Request:
@@ -351,8 +363,7 @@ class GatewayClient(_BaseClient):
         once the stream is open nothing is retried silently. Iterate it, or use it as a context manager."""
         prepared = self._prepare_chat(request, options, fallbacks, True, endpoint)
         response, step = self._run(prepared, stream=True)
-        decoder = StreamDecoder(self._meta(response, prepared, step), provider=prepared.targets[step].provider)
-        return ChatStream(response, decoder)
+        return ChatStream(response, self._decoder(response, prepared, step))
 
     def embed(
         self, request: EmbeddingRequest, *, options: GatewayOptions | Mapping[str, Any] | None = None
@@ -548,8 +559,7 @@ class AsyncGatewayClient(_BaseClient):
         """Async :meth:`GatewayClient.stream_chat`: ``async for chunk in await client.stream_chat(...)``."""
         prepared = self._prepare_chat(request, options, fallbacks, True, endpoint)
         response, step = await self._run(prepared, stream=True)
-        decoder = StreamDecoder(self._meta(response, prepared, step), provider=prepared.targets[step].provider)
-        return AsyncChatStream(response, decoder)
+        return AsyncChatStream(response, self._decoder(response, prepared, step))
 
     async def embed(
         self, request: EmbeddingRequest, *, options: GatewayOptions | Mapping[str, Any] | None = None

@@ -7,6 +7,7 @@ equal configuration share one lazily created client, as ``ChatOpenAI`` does with
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections import OrderedDict
 
@@ -45,3 +46,12 @@ def shared_async_client(config: GatewayConfig) -> AsyncGatewayClient:
         else:
             _async.move_to_end(config)
         return client
+
+
+@atexit.register
+def _close_shared_clients() -> None:
+    """Close the shared sync pools at interpreter exit (async pools close with their event loops)."""
+    with _lock:
+        for client in _sync.values():
+            client.close()
+        _sync.clear()

@@ -24,6 +24,7 @@ from cfaig.errors import (
     error_from_stream_event,
     excerpt,
     map_transport_errors,
+    scrub,
 )
 from cfaig.types import (
     AssistantMessage,
@@ -228,9 +229,10 @@ def completion_to_chunks(completion: ChatCompletion) -> list[ChatCompletionChunk
 class StreamDecoder:
     """Turns the bytes of a chat stream into chunks and keeps the accumulator; no I/O."""
 
-    def __init__(self, meta: GatewayMeta, *, provider: str | None = None) -> None:
+    def __init__(self, meta: GatewayMeta, *, provider: str | None = None, secrets: tuple[str, ...] = ()) -> None:
         self.meta = meta
         self.provider = provider
+        self._secrets = secrets
         self.accumulator = ChatAccumulator()
         self.done = False
         self._sse = SSEDecoder()
@@ -298,7 +300,7 @@ class StreamDecoder:
             payload = {"error": {"message": str(payload)}}
         error = error_from_stream_event(payload, provider=self.provider)
         error.log_id = self.meta.log_id
-        return error
+        return scrub(error, self._secrets)
 
 
 class _StreamBase:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import json
+import math
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -62,6 +63,7 @@ __all__ = [
     "make_status_error",
     "map_transport_errors",
     "parse_retry_after",
+    "scrub",
 ]
 
 
@@ -314,6 +316,20 @@ def error_from_stream_event(payload: Mapping[str, Any], *, provider: str | None 
 _SECRET_PATTERN = re.compile(r"(?i)(bearer\s+|api[_-]?key[\"'=:\s]+|token[\"'=:\s]+)[A-Za-z0-9._\-~+/=]{6,}")
 
 
+def scrub(error: GatewayError, secrets: tuple[str, ...]) -> GatewayError:
+    """Remove known credential values from everything an error shows (a server may echo a key back)."""
+    if not secrets:
+        return error
+    for name in ("message", "hint", "body_excerpt"):
+        value = getattr(error, name)
+        if value:
+            for secret in secrets:
+                value = value.replace(secret, "***")
+            setattr(error, name, value)
+    error.args = (error.message,)
+    return error
+
+
 def excerpt(text: str, limit: int = ERROR_EXCERPT_CHARS) -> str:
     """A short, single-line, credential-scrubbed excerpt of a response body."""
     flat = " ".join(text.split())
@@ -383,21 +399,28 @@ def _reason(status_code: int) -> str:
         return "error"
 
 
+def _finite(raw: str, divisor: float) -> float | None:
+    """A non-negative finite number of seconds, or None (``nan``, ``inf`` and ``1e400`` are not waits)."""
+    try:
+        value = float(raw) / divisor
+    except ValueError:
+        return None
+    return max(value, 0.0) if math.isfinite(value) else None
+
+
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds to wait from ``retry-after-ms``, ``retry-after`` in seconds, or an HTTP date."""
     raw_ms = headers.get(H_RETRY_AFTER_MS)
     if raw_ms:
-        try:
-            return max(float(raw_ms) / 1000.0, 0.0)
-        except ValueError:
-            pass
+        seconds = _finite(raw_ms, 1000.0)
+        if seconds is not None:
+            return seconds
     raw = headers.get(H_RETRY_AFTER)
     if not raw:
         return None
-    try:
-        return max(float(raw), 0.0)
-    except ValueError:
-        pass
+    seconds = _finite(raw, 1.0)
+    if seconds is not None:
+        return seconds
     try:
         when = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):

@@ -133,7 +133,6 @@ class ModelRef:
         return self.qualified
 
 
-@functools.lru_cache(maxsize=1024)
 def parse_model(value: str) -> ModelRef:
     """Parse a model string, raising :class:`ConfigurationError` (with the provider list) if it is not one.
 
@@ -142,6 +141,11 @@ def parse_model(value: str) -> ModelRef:
     """
     if not isinstance(value, str):
         raise ConfigurationError(f"model must be a string like {_EXAMPLE}, not {type(value).__name__}")
+    return _parse_model(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_model(value: str) -> ModelRef:
     text = value.strip()
     if text.startswith(("@cf/", "@hf/")):
         return _checked(ModelRef("workers-ai", text), value)

@@ -17,10 +17,9 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableMap, Runn
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from cfaig import (
-    OPTION_FIELDS,
     AsyncGatewayClient,
     ChatRequest,
     GatewayClient,
@@ -31,9 +30,8 @@ from cfaig import (
     shared_client,
 )
 from cfaig.capabilities import StructuredMethod, capabilities
-from cfaig.config import env_default, secret_env_default
 from cfaig.errors import ConfigurationError
-from cfaig.options import CustomCost
+from cfaig.integration import GatewayFields, split_call_kwargs
 from langchain_cfaig import _convert
 
 __all__ = ["ChatCloudflareAIGateway"]
@@ -71,20 +69,9 @@ _SAMPLING_FIELDS = (
     "reasoning_effort",
 )
 _IGNORED_KWARGS = frozenset({"ls_structured_output_format", "structured_output_format", "stream"})
-_CONFIG_FIELDS = (
-    "account_id",
-    "gateway_id",
-    "cf_aig_token",
-    "api_key",
-    "base_url",
-    "api_base_url",
-    "surface",
-    "timeout",
-    "max_retries",
-)
 
 
-class ChatCloudflareAIGateway(BaseChatModel):
+class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
     """Chat model for any provider behind Cloudflare AI Gateway, chosen by the model string.
 
     The gateway's unified (OpenAI-compatible) endpoint routes on the ``{provider}/`` prefix, so one class
@@ -117,57 +104,13 @@ class ChatCloudflareAIGateway(BaseChatModel):
     model: str = Field(alias="model_name")
     """Model string ``{provider}/{model}``, e.g. ``openai/gpt-5-mini`` or ``workers-ai/@cf/meta/...``."""
 
-    # --- where requests go (GatewayConfig) -------------------------------------------------------
-    account_id: str | None = Field(default_factory=env_default("account_id"))
-    """Cloudflare account id (env ``CLOUDFLARE_ACCOUNT_ID``)."""
-    gateway_id: str | None = Field(default_factory=env_default("gateway_id"))
-    """Gateway name (env ``CLOUDFLARE_GATEWAY_ID``; ``default`` when unset)."""
-    cf_aig_token: SecretStr | None = Field(default_factory=secret_env_default("cf_aig_token"))
-    """Gateway token for authenticated gateways (env ``CF_AIG_TOKEN``)."""
-    api_key: SecretStr | None = None
-    """Provider API key; leave unset for keys stored in the gateway (BYOK) or Unified Billing."""
-    base_url: str | None = Field(default_factory=env_default("base_url"))
-    """Gateway host root (env ``CF_AIG_BASE_URL``)."""
-    api_base_url: str | None = Field(default_factory=env_default("api_base_url"))
-    """Cloudflare REST API root (env ``CF_AIG_API_BASE_URL``)."""
-    surface: Literal["gateway", "rest"] | None = None
-    """``gateway`` (gateway.ai.cloudflare.com, the default) or ``rest`` (api.cloudflare.com)."""
-    timeout: float | None = None
-    """Seconds to wait for an answer (the core's default when unset)."""
-    max_retries: int | None = None
-    """Client-side retries of connection errors, 429 and 5xx (the core's default when unset)."""
+    # The connection fields (account_id, gateway_id, cf_aig_token, api_key, base_url, api_base_url,
+    # surface, timeout, max_retries) and every gateway option (cache_ttl, skip_cache, cache_key,
+    # gateway_metadata, collect_log, ..., no_wholesale) come from cfaig.integration.GatewayFields: the
+    # same names, defaults and environment variables as every other cfaig class. ``metadata`` is
+    # LangChain's own run metadata; its entries (except LangChain's internal ``lc_*`` keys) are also
+    # sent as cf-aig-metadata unless ``gateway_metadata`` is set.
 
-    # --- gateway options (cf-aig-* headers), each also accepted per call --------------------------
-    cache_ttl: int | None = None
-    """Seconds to cache responses in the gateway."""
-    skip_cache: bool | None = None
-    """Bypass the gateway cache."""
-    cache_key: str | None = None
-    """Custom cache key."""
-    # ``metadata`` is LangChain's own field (run-trace metadata). Its entries, except LangChain's internal
-    # ``lc_*`` keys, are also sent to the gateway logs as ``cf-aig-metadata``: at most 5 scalar values.
-    collect_log: bool | None = None
-    """Log the request in the gateway (or not)."""
-    collect_log_payload: bool | None = None
-    """Keep or drop request/response bodies in the gateway log."""
-    event_id: str | None = None
-    """Your trace id, echoed back by the gateway."""
-    request_timeout_ms: int | None = None
-    """Gateway-side timeout to the provider's first byte."""
-    max_attempts: int | None = None
-    """Gateway-side attempts at the provider (1 to 5)."""
-    retry_delay_ms: int | None = None
-    """Gateway-side delay between attempts."""
-    backoff: Literal["constant", "linear", "exponential"] | None = None
-    """Gateway-side backoff shape."""
-    custom_cost: CustomCost | dict[str, float] | None = None
-    """Per-token prices for the gateway's cost tracking."""
-    byok_alias: str | None = None
-    """Which stored provider key to use."""
-    zdr: bool | None = None
-    """Zero Data Retention (Unified Billing)."""
-    no_wholesale: bool | None = None
-    """Refuse to fall back to Unified Billing."""
     fallbacks: list[str] | None = None
     """Model strings tried in order when the first fails (one Universal-endpoint request)."""
     endpoint: Literal["unified", "provider"] = "unified"
@@ -211,14 +154,11 @@ class ChatCloudflareAIGateway(BaseChatModel):
         if injected is not None and self.account_id is None:
             self._config = injected.config  # an injected client brings its own configuration
         else:
-            self._config = GatewayConfig(**{name: getattr(self, name) for name in _CONFIG_FIELDS})
-        options = {
-            name: getattr(self, name) for name in OPTION_FIELDS - {"metadata"} if getattr(self, name) is not None
-        }
-        gateway_metadata = _gateway_metadata(self.metadata)
-        if gateway_metadata:
-            options["metadata"] = gateway_metadata
-        self._options = GatewayOptions(**options)
+            self._config = self.gateway_config()
+        self._options = self.gateway_options()
+        run_metadata = _gateway_metadata(self.metadata)
+        if run_metadata and self.gateway_metadata is None:
+            self._options = self._options.merged(GatewayOptions(metadata=run_metadata))
         for fallback in self.fallbacks or ():
             parse_model(fallback)
 
@@ -286,13 +226,9 @@ class ChatCloudflareAIGateway(BaseChatModel):
     ) -> tuple[ChatRequest, dict[str, Any]]:
         """The ChatRequest and the core call's keyword arguments (options, fallbacks, endpoint)."""
         kwargs = {key: value for key, value in kwargs.items() if key not in _IGNORED_KWARGS}
-        override = dict(kwargs.pop("gateway_options", None) or {})
-        override.update({name: kwargs.pop(name) for name in OPTION_FIELDS if name in kwargs})
-        if "gateway_metadata" in kwargs:
-            override["metadata"] = kwargs.pop("gateway_metadata")
-        options = self._options.merged(GatewayOptions.coerce(override)) if override else self._options
-        fallbacks = kwargs.pop("fallbacks", self.fallbacks)
-        endpoint = kwargs.pop("endpoint", self.endpoint)
+        options, fallbacks, endpoint, kwargs = split_call_kwargs(
+            kwargs, defaults=self._options, fallbacks=self.fallbacks, endpoint=self.endpoint
+        )
         kwargs.pop("stream_usage", None)
         model = kwargs.pop("model", None) or self.model
 

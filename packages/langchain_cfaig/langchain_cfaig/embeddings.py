@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 from langchain_core.embeddings import Embeddings
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from cfaig import (
-    OPTION_FIELDS,
     AsyncGatewayClient,
     GatewayClient,
     GatewayConfig,
@@ -16,27 +15,14 @@ from cfaig import (
     shared_async_client,
     shared_client,
 )
-from cfaig.config import env_default, secret_env_default
 from cfaig.errors import ConfigurationError
+from cfaig.integration import GatewayFields, pop_metadata_kwarg
 from cfaig.model_ref import EmbeddingSupport, embedding_support
-from cfaig.options import CustomCost
 
 __all__ = ["CloudflareAIGatewayEmbeddings"]
 
-_CONFIG_FIELDS: Final = (
-    "account_id",
-    "gateway_id",
-    "cf_aig_token",
-    "api_key",
-    "base_url",
-    "api_base_url",
-    "surface",
-    "timeout",
-    "max_retries",
-)
 
-
-class CloudflareAIGatewayEmbeddings(BaseModel, Embeddings):
+class CloudflareAIGatewayEmbeddings(GatewayFields, Embeddings):
     """Embeddings through Cloudflare AI Gateway (``openai/...`` and ``workers-ai/@cf/...`` models).
 
     Texts are sent in batches of ``chunk_size`` (clamped to the provider's limit: 2048 inputs for OpenAI,
@@ -61,31 +47,8 @@ class CloudflareAIGatewayEmbeddings(BaseModel, Embeddings):
 
     model: str = Field(default="workers-ai/@cf/baai/bge-base-en-v1.5", alias="model_name")
     """Model string: ``openai/text-embedding-3-small``, ``workers-ai/@cf/baai/bge-base-en-v1.5``, ..."""
-    account_id: str | None = Field(default_factory=env_default("account_id"))
-    gateway_id: str | None = Field(default_factory=env_default("gateway_id"))
-    cf_aig_token: SecretStr | None = Field(default_factory=secret_env_default("cf_aig_token"))
-    api_key: SecretStr | None = None
-    base_url: str | None = Field(default_factory=env_default("base_url"))
-    api_base_url: str | None = Field(default_factory=env_default("api_base_url"))
-    surface: Literal["gateway", "rest"] | None = None
-    timeout: float | None = None
-    max_retries: int | None = None
-
-    cache_ttl: int | None = None
-    skip_cache: bool | None = None
-    cache_key: str | None = None
-    metadata: dict[str, Any] | None = None
-    collect_log: bool | None = None
-    collect_log_payload: bool | None = None
-    event_id: str | None = None
-    request_timeout_ms: int | None = None
-    max_attempts: int | None = None
-    retry_delay_ms: int | None = None
-    backoff: Literal["constant", "linear", "exponential"] | None = None
-    custom_cost: CustomCost | dict[str, float] | None = None
-    byok_alias: str | None = None
-    zdr: bool | None = None
-    no_wholesale: bool | None = None
+    # Connection fields and gateway options: cfaig.integration.GatewayFields (``metadata=`` is accepted
+    # for the gateway log metadata and stored as ``gateway_metadata``).
 
     dimensions: int | None = None
     """Output size, for models that can shorten their vectors (OpenAI ``text-embedding-3-*``)."""
@@ -106,6 +69,7 @@ class CloudflareAIGatewayEmbeddings(BaseModel, Embeddings):
     _support: EmbeddingSupport = PrivateAttr()
 
     def __init__(self, **data: Any) -> None:
+        pop_metadata_kwarg(data)
         super().__init__(**data)
         # Built here rather than in a validator so the core's ConfigurationError reaches the caller as is
         # (pydantic would wrap it in a ValidationError).
@@ -119,10 +83,8 @@ class CloudflareAIGatewayEmbeddings(BaseModel, Embeddings):
         if injected is not None and self.account_id is None:
             self._config = injected.config  # an injected client brings its own configuration
         else:
-            self._config = GatewayConfig(**{name: getattr(self, name) for name in _CONFIG_FIELDS})
-        self._options = GatewayOptions(
-            **{name: getattr(self, name) for name in OPTION_FIELDS if getattr(self, name) is not None}
-        )
+            self._config = self.gateway_config()
+        self._options = self.gateway_options()
 
     @property
     def batch_size(self) -> int:

@@ -20,7 +20,7 @@ from cfaig import (
     shared_client,
 )
 from cfaig.errors import ConfigurationError
-from llamaindex_cfaig._gateway import GatewayFields, pop_metadata_kwarg
+from cfaig.integration import GatewayFields, pop_metadata_kwarg
 from llamaindex_cfaig._models import DEFAULT_EMBEDDING_MODEL, DEFAULT_MAX_CONCURRENCY, embedding_batch_limits
 
 __all__ = ["CloudflareAIGatewayEmbedding"]

@@ -42,6 +42,7 @@ from cfaig import (
     shared_async_client,
     shared_client,
 )
+from cfaig.integration import GatewayFields, pop_metadata_kwarg, split_call_kwargs
 from llamaindex_cfaig._convert import (
     completion_message,
     force_single_tool_call,
@@ -50,7 +51,6 @@ from llamaindex_cfaig._convert import (
     to_tool_choice,
     tool_selections,
 )
-from llamaindex_cfaig._gateway import GatewayFields, pop_metadata_kwarg, split_call_kwargs
 from llamaindex_cfaig._models import model_size
 
 if TYPE_CHECKING:

@@ -1,8 +1,11 @@
-"""The gateway settings both classes share: connection fields, default gateway options, per-call options.
+"""What every framework integration shares: the settings fields and the split of a call's keywords.
 
-Field names are the core's (:class:`cfaig.GatewayConfig` and :class:`cfaig.GatewayOptions`), with one
-exception: the ``cf-aig-metadata`` option is the ``gateway_metadata`` field, because ``LLM.metadata`` is
-LlamaIndex's model description. ``metadata=`` is still accepted by the constructors and per call.
+Framework-neutral (pydantic only), so the LangChain and LlamaIndex classes declare the same fields with
+the same names, defaults, environment variables and validation, once. Field names are the core's
+(:class:`cfaig.GatewayConfig` and :class:`cfaig.GatewayOptions`), with one exception: the
+``cf-aig-metadata`` option is the ``gateway_metadata`` field, because both frameworks already own a
+``metadata`` attribute (LangChain's run metadata, LlamaIndex's model description). ``metadata=`` is still
+accepted per call, and by the LlamaIndex constructors.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
-from cfaig import OPTION_FIELDS, CustomCost, Endpoint, GatewayConfig, GatewayOptions
-from cfaig.config import env_default, secret_env_default
+from cfaig._request import Endpoint
+from cfaig.config import GatewayConfig, env_default, secret_env_default
 from cfaig.errors import ConfigurationError
-from cfaig.options import MetadataValue
+from cfaig.options import OPTION_FIELDS, CustomCost, GatewayOptions, MetadataValue
 
 __all__ = ["GatewayFields", "pop_metadata_kwarg", "split_call_kwargs"]
 
@@ -64,6 +67,11 @@ class GatewayFields(BaseModel):
         description="Client-side retries (connection errors, 408, 409, 429, 5xx). The only retry layer.",
     )
 
+    allow_insecure_http: bool = Field(
+        default=False,
+        description="Allow credentials over plain http:// to a host that is not loopback (refused otherwise).",
+    )
+
     # --- default gateway options (cfaig.GatewayOptions): headers, never body ----------------------
     cache_ttl: int | None = Field(default=None, description="cf-aig-cache-ttl: seconds to cache responses.")
     skip_cache: bool | None = Field(default=None, description="cf-aig-skip-cache: bypass the cache.")
@@ -101,6 +109,7 @@ class GatewayFields(BaseModel):
             surface=self.surface,
             timeout=self.timeout,
             max_retries=self.max_retries,
+            allow_insecure_http=self.allow_insecure_http,
         )
 
     def gateway_options(self) -> GatewayOptions:
@@ -132,7 +141,7 @@ def split_call_kwargs(
     """Split a call's kwargs into (options, fallbacks, endpoint, request parameters).
 
     Names in :data:`cfaig.OPTION_FIELDS` (and ``gateway_metadata``) become gateway options merged over
-    ``defaults``; ``options=`` may carry a ``GatewayOptions`` or mapping too. ``fallbacks=`` and
+    ``defaults``; ``options=`` / ``gateway_options=`` may carry a ``GatewayOptions`` or mapping too. ``fallbacks=`` and
     ``endpoint=`` override the instance's. Everything else is returned as request parameters.
     """
     rest = dict(kwargs)
@@ -147,9 +156,10 @@ def split_call_kwargs(
         if value is not None:
             values["metadata"] = value
     merged = defaults
-    explicit = GatewayOptions.coerce(rest.pop("options", None))
-    if explicit is not None:
-        merged = merged.merged(explicit)
+    for key in ("options", "gateway_options"):
+        explicit = GatewayOptions.coerce(rest.pop(key, None))
+        if explicit is not None:
+            merged = merged.merged(explicit)
     if values:
         merged = merged.merged(GatewayOptions(**values))
     call_fallbacks = rest.pop("fallbacks", None)
