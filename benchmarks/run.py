@@ -1067,6 +1067,7 @@ def main() -> None:
             print(f"   ({perf() - t0:.1f}s)", flush=True)
     finally:
         server.stop()
+        loop.run_until_complete(loop.shutdown_asyncgens())  # closes the clients' per-loop pools
         loop.close()
     meta["elapsed_s"] = perf() - started
     report = render(bench, meta)

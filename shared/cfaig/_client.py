@@ -17,10 +17,11 @@ from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import httpx
 
+from cfaig import _aiohttp
 from cfaig import _constants as c
 from cfaig._logging import logger, setup_from_env
 from cfaig._request import Endpoint, PreparedRequest, RequestBuilder, Target
@@ -39,6 +40,9 @@ from cfaig.types import (
     GatewayMeta,
     ResponsesResult,
 )
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = ["AsyncGatewayClient", "GatewayClient"]
 
@@ -60,7 +64,14 @@ def _limits() -> httpx.Limits:
     return httpx.Limits(max_connections=c.MAX_CONNECTIONS, max_keepalive_connections=c.MAX_KEEPALIVE_CONNECTIONS)
 
 
-async def _close_with_loop(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+async def _close_pool(pool: httpx.AsyncClient | aiohttp.ClientSession) -> None:
+    if isinstance(pool, httpx.AsyncClient):
+        await pool.aclose()
+    elif not pool.closed:
+        await pool.close()
+
+
+async def _close_with_loop(pool: httpx.AsyncClient | aiohttp.ClientSession) -> AsyncGenerator[None, None]:
     """Parked in an event loop once; the loop's shutdown (``asyncio.run`` does it) closes it, and the pool.
 
     Without this, a pool left behind by a finished ``asyncio.run`` would keep its sockets open.
@@ -69,12 +80,12 @@ async def _close_with_loop(client: httpx.AsyncClient) -> AsyncGenerator[None, No
         yield
         yield  # never resumed: only closed
     finally:
-        await client.aclose()
+        await _close_pool(pool)
 
 
 @dataclass(slots=True)
 class _LoopPool:
-    client: httpx.AsyncClient
+    pool: httpx.AsyncClient | aiohttp.ClientSession
     closer: AsyncGenerator[None, None]
     parked: bool = False
 
@@ -108,9 +119,9 @@ def _attempts(prepared: PreparedRequest, policy: RetryPolicy) -> _Flow:
         retries = 0
         while True:
             outcome = yield _Send(target, step)
-            if isinstance(outcome, httpx.Response):
+            if not isinstance(outcome, GatewayError):  # a 2xx response (httpx's, or the aiohttp adapter)
+                assert outcome is not None
                 return outcome, step
-            assert outcome is not None
             delay = policy.next_delay(outcome, retries, slept)
             if delay is None:
                 break
@@ -447,8 +458,10 @@ class GatewayClient(_BaseClient):
 class AsyncGatewayClient(_BaseClient):
     """The asynchronous twin of :class:`GatewayClient`: same methods, awaited.
 
-    The pooled ``httpx.AsyncClient`` is kept per event loop, so one client can serve code that runs
-    ``asyncio.run`` more than once, and several loops in several threads.
+    It sends on one pooled aiohttp session per event loop (httpx's async pool does not scale: see
+    ``cfaig._aiohttp``), or on the ``httpx.AsyncClient`` / transport you pass. Pools are per event loop,
+    so one client serves code that runs ``asyncio.run`` more than once, and loops in several threads;
+    each pool is closed when its loop shuts down.
     """
 
     def __init__(
@@ -466,14 +479,27 @@ class AsyncGatewayClient(_BaseClient):
             raise ConfigurationError("pass http_client or transport, not both")
         self._user_http = http_client
         self._transport = transport
+        self._native = http_client is None and transport is None and _aiohttp.available()
         self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     @property
+    def backend(self) -> Literal["aiohttp", "httpx"]:
+        """What requests are sent on: ``aiohttp`` by default, ``httpx`` with a client or transport of yours."""
+        return "aiohttp" if self._native else "httpx"
+
+    @property
     def http_client(self) -> httpx.AsyncClient:
-        """The pooled ``httpx.AsyncClient`` of the running event loop, created on first use."""
+        """The ``httpx.AsyncClient`` requests go through on the httpx backend (yours, or one per loop)."""
         if self._user_http is not None:
             return self._user_http
+        if self._native:
+            raise ConfigurationError("this client sends on aiohttp; pass http_client= or transport= to use httpx")
+        pool = self._loop_pool().pool
+        assert isinstance(pool, httpx.AsyncClient)
+        return pool
+
+    def _loop_pool(self) -> _LoopPool:
         loop = asyncio.get_running_loop()
         entry = self._per_loop.get(loop)
         if entry is None:
@@ -482,26 +508,31 @@ class AsyncGatewayClient(_BaseClient):
                 if entry is None:
                     for old in [owner for owner in self._per_loop if owner.is_closed()]:
                         del self._per_loop[old]  # their pools were closed at their loops' shutdown
-                    client = httpx.AsyncClient(
-                        timeout=_timeout(self.config),
-                        limits=_limits(),
-                        transport=self._transport,
-                        verify=_default_ssl_context(),
-                        follow_redirects=False,
-                    )
-                    entry = self._per_loop[loop] = _LoopPool(client, _close_with_loop(client))
-        return entry.client
+                    pool: httpx.AsyncClient | aiohttp.ClientSession
+                    if self._native:
+                        pool = _aiohttp.new_session(self.config, _default_ssl_context())
+                    else:
+                        pool = httpx.AsyncClient(
+                            timeout=_timeout(self.config),
+                            limits=_limits(),
+                            transport=self._transport,
+                            verify=_default_ssl_context(),
+                            follow_redirects=False,
+                        )
+                    entry = self._per_loop[loop] = _LoopPool(pool, _close_with_loop(pool))
+        return entry
 
-    async def _client(self) -> httpx.AsyncClient:
-        client = self.http_client
-        entry = self._per_loop.get(asyncio.get_running_loop())
-        if entry is not None and not entry.parked:
+    async def _pool(self) -> httpx.AsyncClient | aiohttp.ClientSession:
+        if self._user_http is not None:
+            return self._user_http
+        entry = self._loop_pool()
+        if not entry.parked:
             entry.parked = True
             await entry.closer.__anext__()  # registers with the loop: its shutdown closes the pool
-        return client
+        return entry.pool
 
     async def _run(self, prepared: PreparedRequest, *, stream: bool = False) -> tuple[httpx.Response, int]:
-        client = await self._client()
+        pool = await self._pool()
         flow = _attempts(prepared, self.retry_policy)
         action = next(flow)
         while True:
@@ -509,21 +540,25 @@ class AsyncGatewayClient(_BaseClient):
             if isinstance(action, _Sleep):
                 await asyncio.sleep(action.seconds)
             else:
-                outcome = await self._send(client, prepared, action, stream)
+                outcome = await self._send(pool, prepared, action, stream)
             try:
                 action = flow.send(outcome)
             except StopIteration as done:
                 return done.value  # type: ignore[no-any-return]
 
     async def _send(
-        self, client: httpx.AsyncClient, prepared: PreparedRequest, action: _Send, stream: bool
+        self, pool: httpx.AsyncClient | aiohttp.ClientSession, prepared: PreparedRequest, action: _Send, stream: bool
     ) -> httpx.Response | GatewayError:
         target = action.target
+        response: Any
         try:
             with map_transport_errors(provider=target.provider, step=action.step):
-                response = await client.send(self._request(client, prepared, target), stream=stream)
+                if isinstance(pool, httpx.AsyncClient):
+                    response = await pool.send(self._request(pool, prepared, target), stream=stream)
+                else:  # aiohttp: an httpx-shaped response (status_code, headers, aread, aiter_bytes, aclose)
+                    response = await _aiohttp.send(pool, prepared.method, target.url, target.headers, target.body)
                 if response.status_code < 400:
-                    return response
+                    return cast(httpx.Response, response)
                 body = await response.aread()
                 await response.aclose()
         except GatewayError as error:
@@ -625,7 +660,7 @@ class AsyncGatewayClient(_BaseClient):
         for owner, entry in list(self._per_loop.items()):
             if owner is loop:
                 await entry.closer.aclose()  # closes the pool through its finally
-                await entry.client.aclose()
+                await _close_pool(entry.pool)
                 del self._per_loop[owner]
             elif owner.is_closed():
                 del self._per_loop[owner]

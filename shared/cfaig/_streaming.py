@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -82,7 +82,7 @@ class ChatAccumulator:
 
     def add(self, chunk: ChatCompletionChunk) -> None:
         self.chunks += 1
-        if chunk.id and not self.id:
+        if not self.id and chunk.id:
             self.id, self.model, self.created = chunk.id, chunk.model, chunk.created
         if chunk.usage is not None:
             self.usage = chunk.usage  # cumulative on some providers, final-only on others: last wins
@@ -95,7 +95,10 @@ class ChatAccumulator:
                 state.role = delta.role
             if delta.content:
                 state.content.append(delta.content)
-            reasoning = delta.reasoning
+            # ``Delta.reasoning`` inlined: ``reasoning_content``, else an extra ``reasoning`` field
+            reasoning = delta.reasoning_content
+            if not reasoning and delta.__pydantic_extra__:
+                reasoning = delta.reasoning
             if reasoning:
                 state.reasoning.append(reasoning)
             if delta.tool_calls:
@@ -238,11 +241,19 @@ class StreamDecoder:
         self._sse = SSEDecoder()
 
     def feed(self, data: bytes) -> list[ChatCompletionChunk]:
-        return self._events(self._sse.feed(data))
+        return list(self.iter_feed(data))
+
+    def iter_feed(self, data: bytes) -> Iterator[ChatCompletionChunk]:
+        """Like :meth:`feed`, one chunk at a time: the first is out before the rest of ``data`` is decoded.
+
+        Exhaust it before feeding more. A stream error raises when its event is reached, after the
+        chunks before it.
+        """
+        return self._chunks(self._sse.iter_payloads(data))
 
     def finish(self) -> list[ChatCompletionChunk]:
         """Call at end of body: flushes the decoder and raises if ``[DONE]`` never came."""
-        chunks = self._events(self._sse.flush())
+        chunks = list(self._chunks(self._sse.flush()))
         if not self.done:
             raise IncompleteStreamError(
                 f"the stream ended after {self.accumulator.chunks} chunks without its [DONE] terminator; "
@@ -262,34 +273,39 @@ class StreamDecoder:
         self.done = True
         return chunks
 
-    def _events(self, events: list[ServerSentEvent]) -> list[ChatCompletionChunk]:
-        chunks: list[ChatCompletionChunk] = []
+    def _chunks(self, events: Iterable[bytes | ServerSentEvent]) -> Iterator[ChatCompletionChunk]:
+        validate = ChatCompletionChunk.__pydantic_validator__.validate_json  # model_validate_json, minus a call
+        add = self.accumulator.add
         for event in events:
             if self.done:
                 continue
-            data = event.data
+            if isinstance(event, bytes):  # a plain ``data:`` event: the hot path
+                data = event
+                named = None
+            else:
+                data = event.data
+                named = event.event
             if data == _DONE:
                 self.done = True
                 continue
-            if not data.strip():
-                continue
-            if event.event == "error" or data.startswith(b'{"error"'):
+            if (named == "error" and data.strip()) or data.startswith(b'{"error"'):
                 raise self._stream_error(data)
             try:
-                chunk = ChatCompletionChunk.model_validate_json(data)
+                chunk = validate(data)
             except ValidationError:
+                if not data.strip():  # a blank event carries nothing
+                    continue
                 raise MalformedResponseError(
                     "the stream carried an event that is not a JSON chat chunk",
                     status_code=self.meta.status_code,
                     log_id=self.meta.log_id,
                     provider=self.provider,
-                    body_excerpt=excerpt(event.text),
+                    body_excerpt=excerpt(data.decode("utf-8", errors="replace")),
                 ) from None
-            if chunk.model_extra and "error" in chunk.model_extra and not chunk.choices:
+            if chunk.__pydantic_extra__ and "error" in chunk.__pydantic_extra__ and not chunk.choices:
                 raise self._stream_error(data)
-            self.accumulator.add(chunk)
-            chunks.append(chunk)
-        return chunks
+            add(chunk)
+            yield chunk
 
     def _stream_error(self, data: bytes) -> Exception:
         try:
@@ -341,7 +357,7 @@ class ChatStream(_StreamBase):
                     yield from decoder.whole_body(self.response.read(), self.response.headers.get("content-type", ""))
                     return
                 for data in self.response.iter_bytes():
-                    yield from decoder.feed(data)
+                    yield from decoder.iter_feed(data)
             yield from decoder.finish()
         finally:
             self.response.close()
@@ -371,7 +387,7 @@ class AsyncChatStream(_StreamBase):
                         yield chunk
                     return
                 async for data in self.response.aiter_bytes():
-                    for chunk in decoder.feed(data):
+                    for chunk in decoder.iter_feed(data):
                         yield chunk
             for chunk in decoder.finish():
                 yield chunk

@@ -33,6 +33,7 @@ import email.utils
 import json
 import math
 import re
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -430,14 +431,15 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
 
 @contextlib.contextmanager
 def map_transport_errors(*, provider: str | None = None, step: int | None = None) -> Iterator[None]:
-    """Turn httpx's transport failures into ``GatewayTimeoutError`` / ``GatewayConnectionError``.
+    """Turn transport failures (httpx's, or aiohttp's on the async path) into ``GatewayTimeoutError`` /
+    ``GatewayConnectionError``.
 
     Wraps both the send and the iteration of a stream, so a connection cut mid-stream surfaces as a
     typed error too.
     """
     try:
         yield
-    except httpx.TimeoutException as exc:
+    except (httpx.TimeoutException, TimeoutError) as exc:
         raise GatewayTimeoutError(
             f"no answer in time ({type(exc).__name__})",
             provider=provider,
@@ -445,11 +447,19 @@ def map_transport_errors(*, provider: str | None = None, step: int | None = None
             hint="raise timeout=..., or set request_timeout_ms to let the gateway give up first",
         ) from exc
     except (httpx.TransportError, httpx.StreamError) as exc:
-        raise GatewayConnectionError(
-            f"connection failed: {type(exc).__name__}: {exc}"
-            if str(exc)
-            else f"connection failed: {type(exc).__name__}",
-            provider=provider,
-            step=step,
-            hint="check the network and base_url; the request may be retried",
-        ) from exc
+        raise _connection_error(exc, provider, step) from exc
+    except Exception as exc:
+        aiohttp = sys.modules.get("aiohttp")  # only loaded when the async client sends on aiohttp
+        if aiohttp is not None and isinstance(exc, (aiohttp.ClientError, ConnectionError)):
+            raise _connection_error(exc, provider, step) from exc
+        raise
+
+
+def _connection_error(exc: Exception, provider: str | None, step: int | None) -> GatewayConnectionError:
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return GatewayConnectionError(
+        f"connection failed: {detail}",
+        provider=provider,
+        step=step,
+        hint="check the network and base_url; the request may be retried",
+    )

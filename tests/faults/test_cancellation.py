@@ -42,13 +42,24 @@ def _open_connections(server: EmulatorServer) -> int:
     return len(server._connections)
 
 
-def _pool_size(http: httpx.Client | httpx.AsyncClient) -> int:
+def _pool_size(http: Any) -> int:
+    """Connections the client's pool holds: an httpx client's, or the async client's aiohttp session's."""
+    if isinstance(http, AsyncGatewayClient):
+        if http.backend == "httpx":
+            return _pool_size(http.http_client)
+        connector: Any = http._loop_pool().pool.connector
+        return sum(len(idle) for idle in connector._conns.values()) + len(connector._acquired)
     transport: Any = http._transport
     return len(transport._pool.connections)
 
 
-def _all_idle(http: httpx.Client | httpx.AsyncClient) -> bool:
+def _all_idle(http: Any) -> bool:
     """No pooled connection is still busy with a response nobody reads."""
+    if isinstance(http, AsyncGatewayClient):
+        if http.backend == "httpx":
+            return _all_idle(http.http_client)
+        connector: Any = http._loop_pool().pool.connector
+        return not connector._acquired
     transport: Any = http._transport
     return all(connection.is_idle() for connection in transport._pool.connections)
 
@@ -120,7 +131,7 @@ class _AsyncTarget:
 
     @property
     def pool(self) -> int:
-        return _pool_size(self.core.http_client)
+        return _pool_size(self.core)
 
     async def invoke(self, prompt: str = PROMPT) -> str:
         if self.layer == "core":
@@ -218,7 +229,7 @@ async def test_breaking_out_of_an_async_for_releases_the_connection(
             break  # no explicit aclose(): the event loop's async-generator finaliser must close it
         gc.collect()
         await asyncio.sleep(0.05)
-        assert _all_idle(target.core.http_client), "the abandoned stream still holds its connection"
+        assert _all_idle(target.core), "the abandoned stream still holds its connection"
         assert await _settles(server, target.pool)
         assert EXPECTED_TEXT in await target.invoke()
         assert await _settles(server, target.pool)

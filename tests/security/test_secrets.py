@@ -345,9 +345,14 @@ def test_plain_http_to_a_remote_host_needs_the_opt_in(kind: str) -> None:
     _construct(kind, base_url=_INSECURE, allow_insecure_http=True)
 
 
-def _assert_verifies(http: httpx.Client | httpx.AsyncClient) -> None:
-    transport: Any = http._transport
-    context: ssl.SSLContext = transport._pool._ssl_context
+def _assert_verifies(http: Any) -> None:
+    """The TLS context of an httpx client, or of the async client's aiohttp session, verifies."""
+    if isinstance(http, AsyncGatewayClient):
+        assert http.backend == "aiohttp"
+        context: ssl.SSLContext = http._loop_pool().pool.connector._ssl
+    else:
+        transport: Any = http._transport
+        context = transport._pool._ssl_context
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname
 
@@ -366,11 +371,11 @@ def test_tls_is_verified_by_default_sync() -> None:
 def test_tls_is_verified_by_default_async() -> None:
     async def check() -> None:
         client = AsyncGatewayClient(account_id=ACCOUNT, cf_aig_token=TOKEN)
-        _assert_verifies(client.http_client)
+        _assert_verifies(client)
         await client.aclose()
         from llamaindex_cfaig import CloudflareAIGatewayLLM
 
-        _assert_verifies(CloudflareAIGatewayLLM(model=MODEL, account_id=ACCOUNT).async_client.http_client)
+        _assert_verifies(CloudflareAIGatewayLLM(model=MODEL, account_id=ACCOUNT).async_client)
         await close_shared_async()
 
     asyncio.run(check())
