@@ -3,29 +3,65 @@
 One client speaks the whole gateway protocol (unified chat completions, provider endpoints, Universal
 fallbacks, the REST surface, embeddings, log feedback), sync and async, with typed errors. It knows
 nothing of LangChain or LlamaIndex; ``langchain-cfaig`` and ``llama-index-cfaig`` build on it.
+
+Names are imported on first use (PEP 562), so ``import cfaig`` costs a few milliseconds and a program
+pays for httpx, pydantic and aiohttp only when it touches a client or a type.
 """
 
 from __future__ import annotations
 
-from cfaig import errors
-from cfaig._client import AsyncGatewayClient, GatewayClient
-from cfaig._request import Endpoint
-from cfaig._retry import RetryPolicy
-from cfaig._shared import shared_async_client, shared_client
-from cfaig._streaming import AsyncChatStream, ChatAccumulator, ChatStream
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from cfaig._version import __version__
-from cfaig.config import GatewayConfig
-from cfaig.errors import CfaigError, ConfigurationError, GatewayError
-from cfaig.model_ref import PROVIDERS, ModelRef, parse_model
-from cfaig.options import OPTION_FIELDS, CustomCost, GatewayOptions
-from cfaig.types import (
-    ChatCompletion,
-    ChatCompletionChunk,
-    ChatRequest,
-    EmbeddingRequest,
-    EmbeddingResponse,
-    GatewayMeta,
-)
+
+if TYPE_CHECKING:
+    from cfaig import errors
+    from cfaig._client import AsyncGatewayClient, GatewayClient
+    from cfaig._request import Endpoint
+    from cfaig._retry import RetryPolicy
+    from cfaig._shared import shared_async_client, shared_client
+    from cfaig._streaming import AsyncChatStream, ChatAccumulator, ChatStream
+    from cfaig.config import GatewayConfig
+    from cfaig.errors import CfaigError, ConfigurationError, GatewayError
+    from cfaig.model_ref import PROVIDERS, ModelRef, parse_model
+    from cfaig.options import OPTION_FIELDS, CustomCost, GatewayOptions
+    from cfaig.types import (
+        ChatCompletion,
+        ChatCompletionChunk,
+        ChatRequest,
+        EmbeddingRequest,
+        EmbeddingResponse,
+        GatewayMeta,
+    )
+
+_EXPORTS: dict[str, str] = {
+    "AsyncGatewayClient": "cfaig._client",
+    "GatewayClient": "cfaig._client",
+    "Endpoint": "cfaig._request",
+    "RetryPolicy": "cfaig._retry",
+    "shared_async_client": "cfaig._shared",
+    "shared_client": "cfaig._shared",
+    "AsyncChatStream": "cfaig._streaming",
+    "ChatAccumulator": "cfaig._streaming",
+    "ChatStream": "cfaig._streaming",
+    "GatewayConfig": "cfaig.config",
+    "CfaigError": "cfaig.errors",
+    "ConfigurationError": "cfaig.errors",
+    "GatewayError": "cfaig.errors",
+    "PROVIDERS": "cfaig.model_ref",
+    "ModelRef": "cfaig.model_ref",
+    "parse_model": "cfaig.model_ref",
+    "OPTION_FIELDS": "cfaig.options",
+    "CustomCost": "cfaig.options",
+    "GatewayOptions": "cfaig.options",
+    "ChatCompletion": "cfaig.types",
+    "ChatCompletionChunk": "cfaig.types",
+    "ChatRequest": "cfaig.types",
+    "EmbeddingRequest": "cfaig.types",
+    "EmbeddingResponse": "cfaig.types",
+    "GatewayMeta": "cfaig.types",
+}
 
 __all__ = [
     "OPTION_FIELDS",
@@ -56,3 +92,18 @@ __all__ = [
     "shared_async_client",
     "shared_client",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "errors":
+        return importlib.import_module("cfaig.errors")
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cfaig' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
