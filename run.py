@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PACKAGES = ["shared", "packages/langchain_cfaig", "packages/llamaindex_cfaig"]
-GROUPS = {"demo": [], "test": ["test"], "lint": ["test", "lint", "typing"], "bench": ["test", "bench"]}
+GROUPS = {"demo": ["demo"], "test": ["test"], "lint": ["test", "lint", "typing"], "bench": ["test", "bench"]}
 
 
 def _python() -> Path:
