@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run  # noqa: E402  (the benchmark's server and client factories)
-from pyinstrument import Profiler  # noqa: E402
+from pyinstrument import Profiler
+
+import run
 
 
 def main() -> None:

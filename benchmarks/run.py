@@ -32,7 +32,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
 # the framework packages may not be installed in the venv yet: make them importable from the workspace
-EXTRA_PATHS = [str(ROOT / "shared"), str(ROOT / "packages" / "langchain_cfaig"), str(ROOT / "packages" / "llamaindex_cfaig")]
+EXTRA_PATHS = [
+    str(ROOT / "shared"),
+    str(ROOT / "packages" / "langchain_cfaig"),
+    str(ROOT / "packages" / "llamaindex_cfaig"),
+]
 for _p in EXTRA_PATHS:
     if _p not in sys.path:
         sys.path.append(_p)
@@ -557,7 +561,7 @@ class Bench:
     def _setup(rows: dict[str, Row], name: str, factory: Callable[[], Any]) -> Any:
         try:
             return factory()
-        except Exception as exc:  # noqa: BLE001 - a client that does not import/construct is skipped
+        except Exception as exc:
             rows[name].skipped = _reason(exc)
             print(f"  skip {name}: {rows[name].skipped}", flush=True)
             return None
@@ -573,7 +577,7 @@ class Bench:
                 try:
                     for _ in range(20):
                         call()
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     rows[name].skipped = _reason(exc)
                     calls[name] = None
                     print(f"  skip {name}: {rows[name].skipped}", flush=True)
@@ -594,7 +598,10 @@ class Bench:
                         return (perf() - t_start) * 1e3 / block
 
                     rows[name].samples.append(self._server_window("sync invoke", name, run))
-            print(f"  round {rnd + 1}: " + ", ".join(f"{k} {v.samples[-1]:.3f}" for k, v in rows.items() if v.samples), flush=True)
+            print(
+                f"  round {rnd + 1}: " + ", ".join(f"{k} {v.samples[-1]:.3f}" for k, v in rows.items() if v.samples),
+                flush=True,
+            )
 
     # async invoke at concurrency C
     def async_invoke(self) -> None:
@@ -602,7 +609,9 @@ class Bench:
         clients = async_clients()
         wl = f"async invoke c{conc}"
         rows = self._rows(wl, list(clients), "calls/s", True)
-        calls: dict[str, Any] = {name: self._setup(rows, name, lambda f=f: f(self.server)) for name, f in clients.items()}
+        calls: dict[str, Any] = {
+            name: self._setup(rows, name, lambda f=f: f(self.server)) for name, f in clients.items()
+        }
 
         async def drive(call: Callable[[], Any], total: int, lat: list[float] | None) -> float:
             it = iter(range(total))
@@ -623,7 +632,7 @@ class Bench:
                 continue
             try:
                 self.loop.run_until_complete(drive(pair[0], conc * 2, None))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 rows[name].skipped = _reason(exc)
                 calls[name] = None
                 print(f"  skip {name}: {rows[name].skipped}", flush=True)
@@ -634,14 +643,19 @@ class Bench:
                 row = rows[name]
                 gc.collect()
                 row.samples.append(
-                    self._server_window(wl, name, lambda: self.loop.run_until_complete(drive(pair[0], n, row.latencies_ms)))
+                    self._server_window(
+                        wl, name, lambda: self.loop.run_until_complete(drive(pair[0], n, row.latencies_ms))
+                    )
                 )
-            print(f"  round {rnd + 1}: " + ", ".join(f"{k} {v.samples[-1]:.0f}" for k, v in rows.items() if v.samples), flush=True)
+            print(
+                f"  round {rnd + 1}: " + ", ".join(f"{k} {v.samples[-1]:.0f}" for k, v in rows.items() if v.samples),
+                flush=True,
+            )
         for name, pair in calls.items():
             if pair is not None:
                 try:
                     self.loop.run_until_complete(pair[1]())
-                except Exception:  # noqa: BLE001, S110
+                except Exception:
                     pass
 
     # one long stream
@@ -657,7 +671,7 @@ class Bench:
             try:
                 for _ in fn():
                     pass
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 rows[name].skipped = _reason(exc)
                 fns[name] = None
                 print(f"  skip {name}: {rows[name].skipped}", flush=True)
@@ -683,7 +697,10 @@ class Bench:
 
                     gc.collect()
                     row.samples.append(self._server_window(wl, name, run))
-            print(f"  round {rnd + 1}: " + ", ".join(f"{k_} {v.samples[-1]:.0f}" for k_, v in rows.items() if v.samples), flush=True)
+            print(
+                f"  round {rnd + 1}: " + ", ".join(f"{k_} {v.samples[-1]:.0f}" for k_, v in rows.items() if v.samples),
+                flush=True,
+            )
 
     def embeddings(self) -> None:
         n, batch = self.sizes.embed_texts, self.sizes.embed_batch
@@ -699,7 +716,7 @@ class Bench:
                 vecs = fn(texts[:50])
                 assert len(vecs) == 50 and len(vecs[0]) > 0, "wrong number of vectors"
                 rows[name].extra["dim"] = len(vecs[0])
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 rows[name].skipped = _reason(exc)
                 fns[name] = None
                 print(f"  skip {name}: {rows[name].skipped}", flush=True)
@@ -719,7 +736,10 @@ class Bench:
 
                 gc.collect()
                 row.samples.append(self._server_window(wl, name, run))
-            print(f"  round {rnd + 1}: " + ", ".join(f"{k} {v.samples[-1]:.0f}" for k, v in rows.items() if v.samples), flush=True)
+            print(
+                f"  round {rnd + 1}: " + ", ".join(f"{k} {v.samples[-1]:.0f}" for k, v in rows.items() if v.samples),
+                flush=True,
+            )
 
     def imports(self) -> None:
         rows = self._rows("cold import", list(IMPORTS), "s", False)
@@ -729,7 +749,16 @@ class Bench:
                 if rows[name].skipped:
                     continue
                 t0 = perf()
-                proc = subprocess.run([sys.executable, "-c", f"import {mod} as m; assert getattr(m, '__file__', None), 'namespace package only'"], env=env, capture_output=True, text=True)
+                proc = subprocess.run(
+                    [
+                        sys.executable,
+                        "-c",
+                        f"import {mod} as m; assert getattr(m, '__file__', None), 'namespace package only'",
+                    ],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                )
                 dt = perf() - t0
                 if proc.returncode != 0:
                     rows[name].skipped = (proc.stderr.strip().splitlines() or ["failed"])[-1][:160]
@@ -755,7 +784,7 @@ class Bench:
                 continue
             try:
                 fn()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 rows[name].skipped = _reason(exc)
                 fns[name] = None
                 print(f"  skip {name}: {rows[name].skipped}", flush=True)
@@ -784,7 +813,16 @@ class Bench:
         rows = self._rows("RSS", ["cfaig core", "ChatCloudflareAIGateway", "CloudflareAIGatewayLLM"], "MB", False)
         for name, kind in (("cfaig core", "core"), ("ChatCloudflareAIGateway", "lc"), ("CloudflareAIGatewayLLM", "li")):
             proc = subprocess.run(
-                [sys.executable, __file__, "--rss-child", kind, "--port", str(self.server.port), "--rss-points", f"{n1},{n2}"],
+                [
+                    sys.executable,
+                    __file__,
+                    "--rss-child",
+                    kind,
+                    "--port",
+                    str(self.server.port),
+                    "--rss-points",
+                    f"{n1},{n2}",
+                ],
                 capture_output=True,
                 text=True,
             )
@@ -835,7 +873,18 @@ def rss_child(kind: str, port: int, n1: int, n2: int) -> None:
         call()
     gc.collect()
     r2 = rss_mb()
-    print(json.dumps({"rss_start_mb": base, "rss_n1_mb": r1, "rss_n2_mb": r2, "n1": n1, "n2": n2, "growth_pct": (r2 - r1) / r1 * 100}))
+    print(
+        json.dumps(
+            {
+                "rss_start_mb": base,
+                "rss_n1_mb": r1,
+                "rss_n2_mb": r2,
+                "n1": n1,
+                "n2": n2,
+                "growth_pct": (r2 - r1) / r1 * 100,
+            }
+        )
+    )
 
 
 # --- reporting -------------------------------------------------------------------------------------
@@ -863,38 +912,121 @@ def targets(bench: Bench) -> list[tuple[str, str, str, float | None, str]]:
         out.append((label, "PASS" if ok else "MISS", f"{a} / {b} = {r:.2f}x", r, f"{op} {limit}x"))
 
     ratio("sync invoke", "cfaig core", "httpx (bare)", "<=", 1.15, "sync per-call: core <= 1.15x bare httpx")
-    ratio("sync invoke", "ChatCloudflareAIGateway", "ChatOpenAI", "<=", 0.5, "sync per-call: LangChain class <= 0.5x ChatOpenAI")
-    ratio("sync invoke", "CloudflareAIGatewayLLM", "OpenAILike", "<=", 0.5, "sync per-call: LlamaIndex class <= 0.5x OpenAILike")
+    ratio(
+        "sync invoke",
+        "ChatCloudflareAIGateway",
+        "ChatOpenAI",
+        "<=",
+        0.5,
+        "sync per-call: LangChain class <= 0.5x ChatOpenAI",
+    )
+    ratio(
+        "sync invoke",
+        "CloudflareAIGatewayLLM",
+        "OpenAILike",
+        "<=",
+        0.5,
+        "sync per-call: LlamaIndex class <= 0.5x OpenAILike",
+    )
     ratio("async invoke", "cfaig core", "aiohttp (bare)", ">=", 0.7, "async c100 calls/s: core >= 0.7x bare aiohttp")
-    ratio("async invoke", "ChatCloudflareAIGateway", "ChatOpenAI", ">=", 10, "async c100 calls/s: LangChain class >= 10x ChatOpenAI")
-    ratio("async invoke", "CloudflareAIGatewayLLM", "OpenAILike", ">=", 10, "async c100 calls/s: LlamaIndex class >= 10x OpenAILike")
-    ratio("stream", "ChatCloudflareAIGateway", "ChatOpenAI", ">=", 3, "stream chunks/s: LangChain class >= 3x ChatOpenAI")
-    ratio("stream", "cfaig core", "httpx (bare)", ">=", 0.6, "stream chunks/s: core >= 0.6x bare httpx iter_lines+json.loads")
-    ratio("embeddings", "CloudflareAIGatewayEmbeddings", "OpenAIEmbeddings", ">=", 2, "embeddings texts/s: LangChain class >= 2x OpenAIEmbeddings")
-    ratio("cold import", "langchain_cfaig", "langchain_openai", "<=", 0.35, "import langchain_cfaig <= 0.35x langchain_openai")
-    ratio("cold import", "llamaindex_cfaig", "llama_index.llms.openai_like", "<=", 0.7, "import llamaindex_cfaig <= 0.7x llama_index.llms.openai_like")
+    ratio(
+        "async invoke",
+        "ChatCloudflareAIGateway",
+        "ChatOpenAI",
+        ">=",
+        10,
+        "async c100 calls/s: LangChain class >= 10x ChatOpenAI",
+    )
+    ratio(
+        "async invoke",
+        "CloudflareAIGatewayLLM",
+        "OpenAILike",
+        ">=",
+        10,
+        "async c100 calls/s: LlamaIndex class >= 10x OpenAILike",
+    )
+    ratio(
+        "stream", "ChatCloudflareAIGateway", "ChatOpenAI", ">=", 3, "stream chunks/s: LangChain class >= 3x ChatOpenAI"
+    )
+    ratio(
+        "stream",
+        "cfaig core",
+        "httpx (bare)",
+        ">=",
+        0.6,
+        "stream chunks/s: core >= 0.6x bare httpx iter_lines+json.loads",
+    )
+    ratio(
+        "embeddings",
+        "CloudflareAIGatewayEmbeddings",
+        "OpenAIEmbeddings",
+        ">=",
+        2,
+        "embeddings texts/s: LangChain class >= 2x OpenAIEmbeddings",
+    )
+    ratio(
+        "cold import",
+        "langchain_cfaig",
+        "langchain_openai",
+        "<=",
+        0.35,
+        "import langchain_cfaig <= 0.35x langchain_openai",
+    )
+    ratio(
+        "cold import",
+        "llamaindex_cfaig",
+        "llama_index.llms.openai_like",
+        "<=",
+        0.7,
+        "import llamaindex_cfaig <= 0.7x llama_index.llms.openai_like",
+    )
     v = _get(bench, "cold import", "cfaig core")
-    out.append(("import cfaig <= 150 ms", "N/A" if v is None else ("PASS" if v <= 0.150 else "MISS"),
-                "not measured" if v is None else f"{v * 1e3:.0f} ms (incl. interpreter start)", v, "<= 150 ms"))
+    out.append(
+        (
+            "import cfaig <= 150 ms",
+            "N/A" if v is None else ("PASS" if v <= 0.150 else "MISS"),
+            "not measured" if v is None else f"{v * 1e3:.0f} ms (incl. interpreter start)",
+            v,
+            "<= 150 ms",
+        )
+    )
     for name in ("cfaig core", "ChatCloudflareAIGateway", "CloudflareAIGatewayLLM"):
         v = _get(bench, "construction", name)
-        out.append((f"construction {name} <= 1 ms", "N/A" if v is None else ("PASS" if v <= 1000 else "MISS"),
-                    "not measured" if v is None else f"{v:.0f} µs", v, "<= 1000 µs"))
+        out.append(
+            (
+                f"construction {name} <= 1 ms",
+                "N/A" if v is None else ("PASS" if v <= 1000 else "MISS"),
+                "not measured" if v is None else f"{v:.0f} µs",
+                v,
+                "<= 1000 µs",
+            )
+        )
     for name in ("cfaig core", "ChatCloudflareAIGateway", "CloudflareAIGatewayLLM"):
         row = bench.rows.get("RSS", {}).get(name)
         if row is None or not row.samples:
             out.append((f"RSS flat {name}", "N/A", "not measured", None, "within 5%"))
             continue
         g = row.extra["growth_pct"]
-        out.append((f"RSS flat {name} ({row.extra['n1']} -> {row.extra['n2']} calls)", "PASS" if abs(g) <= 5 else "MISS",
-                    f"{row.extra['rss_n1_mb']:.1f} -> {row.extra['rss_n2_mb']:.1f} MB ({g:+.1f}%)", g, "within 5%"))
+        out.append(
+            (
+                f"RSS flat {name} ({row.extra['n1']} -> {row.extra['n2']} calls)",
+                "PASS" if abs(g) <= 5 else "MISS",
+                f"{row.extra['rss_n1_mb']:.1f} -> {row.extra['rss_n2_mb']:.1f} MB ({g:+.1f}%)",
+                g,
+                "within 5%",
+            )
+        )
     return out
 
 
 def render(bench: Bench, meta: dict[str, Any]) -> str:
     lines = ["# cfaig benchmark results", ""]
-    lines.append(f"- {meta['when']} · {meta['mode']} · Python {meta['python']} · {meta['machine']} · {meta['cpus']} CPUs")
-    lines.append(f"- rounds: {bench.sizes.rounds} (clients interleaved A B A B); medians over rounds, p99 over all per-call latencies")
+    lines.append(
+        f"- {meta['when']} · {meta['mode']} · Python {meta['python']} · {meta['machine']} · {meta['cpus']} CPUs"
+    )
+    lines.append(
+        f"- rounds: {bench.sizes.rounds} (clients interleaved A B A B); medians over rounds, p99 over all per-call latencies"
+    )
     cap = meta.get("server_capacity", {})
     if cap:
         lines.append(
@@ -915,14 +1047,20 @@ def render(bench: Bench, meta: dict[str, Any]) -> str:
                 continue
             med = row.median
             if wl == "RSS":
-                lines.append(f"| {wl} | {name} | {row.samples[0]:.1f} -> {row.samples[1]:.1f} | MB ({row.extra['n1']} -> {row.extra['n2']} calls) | | | {row.extra['growth_pct']:+.1f}% |")
+                lines.append(
+                    f"| {wl} | {name} | {row.samples[0]:.1f} -> {row.samples[1]:.1f} | MB ({row.extra['n1']} -> {row.extra['n2']} calls) | | | {row.extra['growth_pct']:+.1f}% |"
+                )
                 continue
-            fmt = (lambda v: f"{v:,.3f}") if row.unit in ("ms/call", "s") else (lambda v: f"{v:,.1f}") if row.unit == "µs" else (lambda v: f"{v:,.0f}")
+            fmt = (
+                (lambda v: f"{v:,.3f}")
+                if row.unit in ("ms/call", "s")
+                else (lambda v: f"{v:,.1f}")
+                if row.unit == "µs"
+                else (lambda v: f"{v:,.0f}")
+            )
             if wl.startswith("stream"):
                 p99 = f"TTFC {statistics.median(row.latencies_ms):.2f} ms"
-            elif wl.startswith("embeddings"):
-                p99 = ""
-            elif wl in ("cold import",):
+            elif wl.startswith("embeddings") or wl in ("cold import",):
                 p99 = ""
             elif wl == "construction":
                 p99 = f"{pct(row.latencies_ms, 0.99) * 1e3:.1f} µs"
@@ -932,7 +1070,9 @@ def render(bench: Bench, meta: dict[str, Any]) -> str:
             if base and name not in ("httpx (bare)", "httpx.Client (bare)"):
                 vs = f"{med / base:.2f}x"
             srv = bench.server_cpu.get(wl, {}).get(name)
-            lines.append(f"| {wl} | {name} | {fmt(med)} | {row.unit} | {p99} | {vs} | {'' if srv is None else f'{srv * 100:.0f}%'} |")
+            lines.append(
+                f"| {wl} | {name} | {fmt(med)} | {row.unit} | {p99} | {vs} | {'' if srv is None else f'{srv * 100:.0f}%'} |"
+            )
     lines.append("")
     lines.append("## Ratios")
     lines.append("")
@@ -989,7 +1129,14 @@ def chart(bench: Bench, path: Path) -> None:
         rows = [(n, r) for n, r in bench.rows[wl].items() if r.samples and not r.skipped]
         names = [n for n, _ in rows]
         vals = [r.median for _, r in rows]
-        colors = ["#f6821f" if ("cfaig" in n.lower() or "cloudflare" in n.lower()) else "#7f7f7f" if "bare" in n or "python" in n else "#4c72b0" for n in names]
+        colors = [
+            "#f6821f"
+            if ("cfaig" in n.lower() or "cloudflare" in n.lower())
+            else "#7f7f7f"
+            if "bare" in n or "python" in n
+            else "#4c72b0"
+            for n in names
+        ]
         ax.barh(names, vals, color=colors)
         ax.invert_yaxis()
         unit = rows[0][1].unit if rows else ""
@@ -998,7 +1145,7 @@ def chart(bench: Bench, path: Path) -> None:
         for i, v in enumerate(vals):
             ax.text(v, i, f" {v:,.3g}", va="center", fontsize=8)
         ax.tick_params(axis="y", labelsize=8)
-    for ax in flat[len(panels):]:
+    for ax in flat[len(panels) :]:
         ax.axis("off")
     fig.suptitle("cfaig benchmarks (orange: ours, blue: peers, grey: bare HTTP)")
     fig.tight_layout()
@@ -1062,7 +1209,7 @@ def main() -> None:
             t0 = perf()
             try:
                 fn()
-            except Exception:  # noqa: BLE001 - keep the other workloads
+            except Exception:
                 traceback.print_exc()
             print(f"   ({perf() - t0:.1f}s)", flush=True)
     finally:
@@ -1100,7 +1247,7 @@ def main() -> None:
     (out / "results.json").write_text(json.dumps(payload, indent=2, default=str))
     try:
         chart(bench, out / "results.png")
-    except Exception:  # noqa: BLE001
+    except Exception:
         traceback.print_exc()
     print(f"wrote {out / 'results.md'}, {out / 'results.json'}, {out / 'results.png'} in {meta['elapsed_s']:.0f}s")
 

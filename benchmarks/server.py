@@ -90,7 +90,9 @@ class Bodies:
         ]
         for i in range(k):
             parts.append(
-                b"data: " + head + b'"choices":[{"index":0,"delta":{"content":"tok%d "},' % (i % 1000)
+                b"data: "
+                + head
+                + b'"choices":[{"index":0,"delta":{"content":"tok%d "},' % (i % 1000)
                 + b'"logprobs":null,"finish_reason":null}],"usage":null}\n\n'
             )
         parts.append(

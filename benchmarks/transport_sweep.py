@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import httpx  # noqa: E402
-import run  # noqa: E402
+import httpx
+
+import run
 
 
 async def drive(call, n: int, conc: int = 100) -> float:

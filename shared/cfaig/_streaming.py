@@ -81,31 +81,37 @@ class ChatAccumulator:
         self.chunks = 0
 
     def add(self, chunk: ChatCompletionChunk) -> None:
+        # called once per streamed chunk: each attribute is read once, into a local
         self.chunks += 1
         if not self.id and chunk.id:
             self.id, self.model, self.created = chunk.id, chunk.model, chunk.created
-        if chunk.usage is not None:
-            self.usage = chunk.usage  # cumulative on some providers, final-only on others: last wins
+        usage = chunk.usage
+        if usage is not None:
+            self.usage = usage  # cumulative on some providers, final-only on others: last wins
         for choice in chunk.choices:
             state = self._choices.get(choice.index)
             if state is None:
                 state = self._choices[choice.index] = _ChoiceState()
             delta = choice.delta
-            if delta.role:
-                state.role = delta.role
-            if delta.content:
-                state.content.append(delta.content)
+            role = delta.role
+            if role:
+                state.role = role
+            content = delta.content
+            if content:
+                state.content.append(content)
             # ``Delta.reasoning`` inlined: ``reasoning_content``, else an extra ``reasoning`` field
             reasoning = delta.reasoning_content
             if not reasoning and delta.__pydantic_extra__:
                 reasoning = delta.reasoning
             if reasoning:
                 state.reasoning.append(reasoning)
-            if delta.tool_calls:
-                for call in delta.tool_calls:
+            tool_calls = delta.tool_calls
+            if tool_calls:
+                for call in tool_calls:
                     self._add_tool_delta(state, call)
-            if choice.finish_reason:
-                state.finish_reason = choice.finish_reason
+            finish_reason = choice.finish_reason
+            if finish_reason:
+                state.finish_reason = finish_reason
 
     @staticmethod
     def _add_tool_delta(state: _ChoiceState, call: ToolCallDelta) -> None:

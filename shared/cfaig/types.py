@@ -281,8 +281,11 @@ class Delta(_Wire):
     def reasoning(self) -> str | None:
         if self.reasoning_content:
             return self.reasoning_content
-        extra = (self.model_extra or {}).get("reasoning")
-        return extra if isinstance(extra, str) and extra else None
+        extra = self.__pydantic_extra__  # read per chunk: skip the ``model_extra`` property
+        if not extra:
+            return None
+        value = extra.get("reasoning")
+        return value if isinstance(value, str) and value else None
 
 
 class ChunkChoice(_Wire):

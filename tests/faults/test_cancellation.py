@@ -19,7 +19,6 @@ from collections.abc import AsyncGenerator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
-import httpx
 import pytest
 
 from cfaig import AsyncGatewayClient, GatewayClient
