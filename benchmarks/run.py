@@ -475,6 +475,11 @@ IMPORTS = {
     "cfaig core": "cfaig",
     "langchain_cfaig": "langchain_cfaig",
     "llamaindex_cfaig": "llamaindex_cfaig",
+    # the packages import their names lazily: what a program pays on first use of the classes
+    "cfaig: from cfaig import GatewayClient": "from cfaig import AsyncGatewayClient, GatewayClient",
+    "langchain_cfaig: from ... import ChatCloudflareAIGateway": "from langchain_cfaig import ChatCloudflareAIGateway",
+    "llamaindex_cfaig: from ... import CloudflareAIGatewayLLM": "from llamaindex_cfaig import CloudflareAIGatewayLLM",
+    "langchain_openai: from ... import ChatOpenAI": "from langchain_openai import ChatOpenAI",
 }
 
 
@@ -753,7 +758,9 @@ class Bench:
                     [
                         sys.executable,
                         "-c",
-                        f"import {mod} as m; assert getattr(m, '__file__', None), 'namespace package only'",
+                        mod
+                        if mod.startswith("from ")
+                        else f"import {mod} as m; assert getattr(m, '__file__', None), 'namespace package only'",
                     ],
                     env=env,
                     capture_output=True,

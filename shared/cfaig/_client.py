@@ -13,7 +13,7 @@ import ssl
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
@@ -88,6 +88,25 @@ class _LoopPool:
     pool: httpx.AsyncClient | aiohttp.ClientSession
     closer: AsyncGenerator[None, None]
     parked: bool = False
+
+
+@functools.lru_cache(maxsize=256)
+def _url(url: str) -> httpx.URL:
+    """Parsed once per distinct URL (a client uses a handful)."""
+    return httpx.URL(url)
+
+
+def _gateway_headers(headers: Any) -> Mapping[str, str]:
+    """The response headers the client reads, as a plain dict: httpx's ``Headers.get`` scans and decodes
+    every header on each lookup, and parse_meta makes about ten."""
+    raw = getattr(headers, "raw", None)
+    if raw is None:  # aiohttp's case-insensitive multidict is already cheap to query
+        return cast(Mapping[str, str], headers)
+    return {
+        name.decode("latin-1").lower(): value.decode("latin-1")
+        for name, value in raw
+        if name[:7].lower() == b"cf-aig-" or name.lower() in (b"content-type", b"retry-after", b"retry-after-ms")
+    }
 
 
 # --- the attempt flow, shared by both worlds -----------------------------------------------------
@@ -227,14 +246,28 @@ class _BaseClient:
         return requests
 
     @staticmethod
-    def _meta(response: httpx.Response, prepared: PreparedRequest, step: int) -> GatewayMeta:
-        return parse_meta(
-            response.headers,
+    def _meta(response: httpx.Response, prepared: PreparedRequest, step: int) -> tuple[GatewayMeta, str]:
+        """What the gateway reported, and the content type, from one pass over the response headers."""
+        headers = _gateway_headers(response.headers)
+        meta = parse_meta(
+            headers,
             response.status_code,
             requested=prepared.targets[step].served_by,
             step_models=prepared.step_models,
             client_step=step if len(prepared.targets) > 1 else None,
         )
+        return meta, headers.get("content-type", "")
+
+    def _parse(
+        self,
+        parse: Callable[[bytes, str, GatewayMeta], _T],
+        body: bytes,
+        response: httpx.Response,
+        prepared: PreparedRequest,
+        step: int,
+    ) -> _T:
+        meta, content_type = self._meta(response, prepared, step)
+        return parse(body, content_type, meta)
 
     def _error(self, response: httpx.Response, body: bytes, target: Target, prepared: PreparedRequest) -> GatewayError:
         step = None
@@ -255,7 +288,7 @@ class _BaseClient:
         return scrub(error, self._secrets)
 
     def _decoder(self, response: httpx.Response, prepared: PreparedRequest, step: int) -> StreamDecoder:
-        meta = self._meta(response, prepared, step)
+        meta, _ = self._meta(response, prepared, step)
         return StreamDecoder(meta, provider=prepared.targets[step].provider, secrets=self._secrets)
 
     @staticmethod
@@ -289,6 +322,7 @@ class GatewayClient(_BaseClient):
         self._http = http_client
         self._owns_http = http_client is None
         self._transport = transport
+        self._extensions = {"timeout": _timeout(self.config).as_dict()}
         self._lock = threading.Lock()
 
     @property
@@ -297,14 +331,25 @@ class GatewayClient(_BaseClient):
         if self._http is None:
             with self._lock:
                 if self._http is None:
+                    if self._transport is None:
+                        self._transport = httpx.HTTPTransport(verify=_default_ssl_context(), limits=_limits())
                     self._http = httpx.Client(
-                        timeout=_timeout(self.config),
-                        limits=_limits(),
-                        transport=self._transport,
-                        verify=_default_ssl_context(),
-                        follow_redirects=False,
+                        timeout=_timeout(self.config), transport=self._transport, follow_redirects=False
                     )
         return self._http
+
+    def _transport_send(self, prepared: PreparedRequest, target: Target, stream: bool) -> httpx.Response:
+        """Our own pool: straight to its transport. Client.send's cookie, auth, redirect and hook layers
+        have nothing to do for these requests and cost a third of a call (benchmarks/)."""
+        assert self._transport is not None
+        request = httpx.Request(
+            prepared.method, _url(target.url), headers=target.headers, content=target.body, extensions=self._extensions
+        )
+        response = self._transport.handle_request(request)
+        response.request = request
+        if not stream:
+            response.read()
+        return response
 
     def _run(self, prepared: PreparedRequest, *, stream: bool = False) -> tuple[httpx.Response, int]:
         client = self.http_client
@@ -327,7 +372,10 @@ class GatewayClient(_BaseClient):
         target = action.target
         try:
             with map_transport_errors(provider=target.provider, step=action.step):
-                response = client.send(self._request(client, prepared, target), stream=stream)
+                if self._owns_http:
+                    response = self._transport_send(prepared, target, stream)
+                else:  # your client: its auth, proxies, hooks and cookies apply
+                    response = client.send(self._request(client, prepared, target), stream=stream)
                 if response.status_code < 400:
                     return response
                 body = response.read()
@@ -356,11 +404,7 @@ class GatewayClient(_BaseClient):
         """
         prepared = self._prepare_chat(request, options, fallbacks, False, endpoint)
         response, step = self._run(prepared)
-        return parse_chat(
-            self._read(response),
-            response.headers.get("content-type", ""),
-            self._meta(response, prepared, step),
-        )
+        return self._parse(parse_chat, self._read(response), response, prepared, step)
 
     def stream_chat(
         self,
@@ -382,11 +426,7 @@ class GatewayClient(_BaseClient):
         """Embed one text or a list of texts through the provider's OpenAI-compatible embeddings endpoint."""
         prepared = self._builder.embeddings(request, options=GatewayOptions.coerce(options))
         response, step = self._run(prepared)
-        return parse_embeddings(
-            self._read(response),
-            response.headers.get("content-type", ""),
-            self._meta(response, prepared, step),
-        )
+        return self._parse(parse_embeddings, self._read(response), response, prepared, step)
 
     def embed_many(
         self,
@@ -418,11 +458,7 @@ class GatewayClient(_BaseClient):
         """Call the OpenAI Responses API (``openai/responses``) through the gateway."""
         prepared = self._builder.responses(body, options=GatewayOptions.coerce(options))
         response, step = self._run(prepared)
-        return parse_responses(
-            self._read(response),
-            response.headers.get("content-type", ""),
-            self._meta(response, prepared, step),
-        )
+        return self._parse(parse_responses, self._read(response), response, prepared, step)
 
     def feedback(
         self,
@@ -581,7 +617,7 @@ class AsyncGatewayClient(_BaseClient):
         prepared = self._prepare_chat(request, options, fallbacks, False, endpoint)
         response, step = await self._run(prepared)
         body = await self._read(response)
-        return parse_chat(body, response.headers.get("content-type", ""), self._meta(response, prepared, step))
+        return self._parse(parse_chat, body, response, prepared, step)
 
     async def stream_chat(
         self,
@@ -603,7 +639,7 @@ class AsyncGatewayClient(_BaseClient):
         prepared = self._builder.embeddings(request, options=GatewayOptions.coerce(options))
         response, step = await self._run(prepared)
         body = await self._read(response)
-        return parse_embeddings(body, response.headers.get("content-type", ""), self._meta(response, prepared, step))
+        return self._parse(parse_embeddings, body, response, prepared, step)
 
     async def embed_many(
         self,
@@ -636,7 +672,7 @@ class AsyncGatewayClient(_BaseClient):
         prepared = self._builder.responses(body, options=GatewayOptions.coerce(options))
         response, step = await self._run(prepared)
         raw = await self._read(response)
-        return parse_responses(raw, response.headers.get("content-type", ""), self._meta(response, prepared, step))
+        return self._parse(parse_responses, raw, response, prepared, step)
 
     async def feedback(
         self,
