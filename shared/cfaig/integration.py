@@ -11,7 +11,7 @@ accepted per call, and by the LlamaIndex constructors.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, Field, SecretStr
 
@@ -19,6 +19,7 @@ from cfaig._request import Endpoint
 from cfaig.config import GatewayConfig, env_default, secret_env_default
 from cfaig.errors import ConfigurationError
 from cfaig.options import OPTION_FIELDS, CustomCost, GatewayOptions, MetadataValue
+from cfaig.types import ChatMessageParam, ChatRequest
 
 __all__ = ["GatewayFields", "pop_metadata_kwarg", "split_call_kwargs"]
 
@@ -117,6 +118,37 @@ class GatewayFields(BaseModel):
         values: dict[str, Any] = {name: getattr(self, name) for name in OPTION_FIELDS if name != "metadata"}
         values["metadata"] = self.gateway_metadata
         return GatewayOptions(**{name: value for name, value in values.items() if value is not None})
+
+
+CHAT_BODY_KEYS: frozenset[str] = frozenset(ChatRequest.__annotations__) - {"model", "messages", "extra_body"}
+"""Keyword arguments that are Chat Completions body fields; any other one is a provider extra."""
+
+
+def chat_request(
+    model: str,
+    messages: Sequence[ChatMessageParam],
+    params: Mapping[str, Any],
+    *,
+    extra_body: Mapping[str, Any] | None = None,
+) -> ChatRequest:
+    """A ChatRequest from a framework call's parameters.
+
+    Chat Completions fields (:data:`CHAT_BODY_KEYS`) go into the body, anything else (and
+    ``extra_body``) into ``extra_body`` for the provider; ``None`` values are not sent.
+    """
+    request: dict[str, Any] = {"model": model, "messages": messages}
+    extra = dict(extra_body or {})
+    extra.update(params.get("extra_body") or {})
+    for key, value in params.items():
+        if value is None or key == "extra_body":
+            continue
+        if key in CHAT_BODY_KEYS:
+            request[key] = value
+        else:
+            extra[key] = value
+    if extra:
+        request["extra_body"] = extra
+    return cast(ChatRequest, request)
 
 
 def pop_metadata_kwarg(data: dict[str, Any]) -> None:

@@ -31,33 +31,11 @@ from cfaig import (
 )
 from cfaig.capabilities import StructuredMethod, capabilities
 from cfaig.errors import ConfigurationError
-from cfaig.integration import GatewayFields, split_call_kwargs
+from cfaig.integration import GatewayFields, chat_request, split_call_kwargs
 from langchain_cfaig import _convert
 
 __all__ = ["ChatCloudflareAIGateway"]
 
-_REQUEST_KEYS = frozenset(
-    {
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "response_format",
-        "temperature",
-        "top_p",
-        "max_tokens",
-        "max_completion_tokens",
-        "stop",
-        "seed",
-        "n",
-        "frequency_penalty",
-        "presence_penalty",
-        "logprobs",
-        "top_logprobs",
-        "reasoning_effort",
-        "user",
-    }
-)
-"""Per-call keyword arguments that are Chat Completions body fields; any other unknown one goes to extra_body."""
 _SAMPLING_FIELDS = (
     "temperature",
     "max_tokens",
@@ -232,26 +210,14 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         kwargs.pop("stream_usage", None)
         model = kwargs.pop("model", None) or self.model
 
-        request: dict[str, Any] = {"model": model, "messages": _convert.messages_to_params(messages)}
-        for name in _SAMPLING_FIELDS:
-            value = getattr(self, name)
-            if value is not None:
-                request[name] = value
+        params: dict[str, Any] = {name: getattr(self, name) for name in _SAMPLING_FIELDS}
         stops = stop if stop is not None else self.stop
         if stops:
-            request["stop"] = [stops] if isinstance(stops, str) else list(stops)
-        extra_body = dict(self.model_kwargs)
-        for key, value in kwargs.items():
-            if value is None:
-                continue
-            if key in _REQUEST_KEYS:
-                request[key] = value
-            else:
-                extra_body[key] = value
-        if extra_body:
-            request["extra_body"] = extra_body
+            params["stop"] = [stops] if isinstance(stops, str) else list(stops)
+        params.update(kwargs)
+        request = chat_request(model, _convert.messages_to_params(messages), params, extra_body=self.model_kwargs)
         call = {"options": options, "fallbacks": fallbacks or None, "endpoint": endpoint}
-        return cast("ChatRequest", request), call
+        return request, call
 
     def _wants_usage(self, kwargs: Mapping[str, Any]) -> bool:
         return bool(kwargs.get("stream_usage", self.stream_usage))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
@@ -42,7 +42,7 @@ from cfaig import (
     shared_async_client,
     shared_client,
 )
-from cfaig.integration import GatewayFields, pop_metadata_kwarg, split_call_kwargs
+from cfaig.integration import GatewayFields, chat_request, pop_metadata_kwarg, split_call_kwargs
 from llamaindex_cfaig._convert import (
     completion_message,
     force_single_tool_call,
@@ -61,7 +61,6 @@ __all__ = ["CloudflareAIGatewayLLM"]
 DEFAULT_MODEL = "workers-ai/@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 
 # Keys of cfaig.ChatRequest that go into the body as they are; any other parameter is a provider extra.
-_REQUEST_KEYS = frozenset(ChatRequest.__annotations__) - {"model", "messages", "extra_body"}
 # Decided by the method called (stream_chat or chat), never taken from kwargs.
 _IGNORED_KEYS = frozenset({"stream"})
 
@@ -188,25 +187,14 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
             fallbacks=self.fallbacks,
             endpoint=self.endpoint,
         )
-        body: dict[str, Any] = {"model": self.model, "messages": to_openai_messages(messages)}
-        if self.temperature is not None:
-            body["temperature"] = self.temperature
-        if self.max_tokens is not None:
-            body["max_tokens"] = self.max_tokens
-        extra: dict[str, Any] = dict(params.pop("extra_body", None) or {})
-        for key, value in params.items():
-            if key in _IGNORED_KEYS:
-                continue
-            if key in _REQUEST_KEYS:
-                body[key] = value
-            else:
-                extra[key] = value
-        if extra:
-            body["extra_body"] = extra
+        params = {"temperature": self.temperature, "max_tokens": self.max_tokens, **params}
+        for key in _IGNORED_KEYS:
+            params.pop(key, None)
+        request = chat_request(self.model, to_openai_messages(messages), params)
         call: dict[str, Any] = {"options": options, "endpoint": endpoint}
         if fallbacks:
             call["fallbacks"] = fallbacks
-        return cast(ChatRequest, body), call
+        return request, call
 
     def _chat_response(self, completion: ChatCompletion) -> ChatResponse:
         choice = completion.choices[0] if completion.choices else None
