@@ -10,9 +10,9 @@ pays for httpx, pydantic and aiohttp only when it touches a client or a type.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from cfaig._lazy import lazy_exports
 from cfaig._version import __version__
 
 if TYPE_CHECKING:
@@ -94,16 +94,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "errors":
-        return importlib.import_module("cfaig.errors")
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'cfaig' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, {**_EXPORTS, "errors": "cfaig.errors"}, __all__)
