@@ -121,7 +121,7 @@ class _AsyncTarget:
             from langchain_cfaig import ChatCloudflareAIGateway
 
             self.model = ChatCloudflareAIGateway(**fields)
-            self.core = self.model._async_client
+            self.core = self.model.async_client
         else:
             from llamaindex_cfaig import CloudflareAIGatewayLLM
 

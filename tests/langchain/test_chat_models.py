@@ -341,3 +341,25 @@ async def test_per_call_metadata_keyword_async(emu: GatewayEmulator, clients: di
     async for _ in model.astream("hi", metadata={"user": "u3"}):
         pass
     assert emu.requests[-1].headers["cf-aig-metadata"] == '{"user":"u3"}'
+
+
+def test_derived_state_follows_the_fields(emu: GatewayEmulator, clients: dict[str, Any]) -> None:
+    model = make(clients, cache_ttl=120)
+    copied = model.model_copy(update={"cache_ttl": 600, "model": "anthropic/claude-sonnet-4-5"})
+    copied.invoke("hi")
+    request = chat_requests(emu)[-1]
+    assert request.headers["cf-aig-cache-ttl"] == "600"
+    assert request.json["model"] == "anthropic/claude-sonnet-4-5"
+    model.invoke("hi")
+    assert chat_requests(emu)[-1].headers["cf-aig-cache-ttl"] == "120"
+    unconfigured = ChatCloudflareAIGateway(model=MODEL, account_id="acct")
+    assert unconfigured.model_copy(update={"gateway_id": "other"})._identifying_params["gateway_id"] == "other"
+    with pytest.raises(errors.ConfigurationError):
+        model.model_copy(update={"model": "not-a-model"})
+
+
+def test_injected_client_configuration_is_the_instances(clients: dict[str, Any]) -> None:
+    """The same rule as LlamaIndex's: an injected client's configuration wins over the connection fields."""
+    model = make(clients, account_id="field-acct", gateway_id="field-gateway")
+    assert model.client is clients["gateway_client"]
+    assert model._identifying_params["gateway_id"] == clients["gateway_client"].config.gateway_id

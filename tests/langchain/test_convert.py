@@ -98,26 +98,6 @@ def test_tool_message() -> None:
     assert listed["content"] == "42"
 
 
-@pytest.mark.parametrize(
-    ("choice", "expected"),
-    [
-        (None, None),
-        ("auto", "auto"),
-        ("none", "none"),
-        ("any", "required"),
-        ("required", "required"),
-        (True, {"type": "function", "function": {"name": "only"}}),
-        ("only", {"type": "function", "function": {"name": "only"}}),
-    ],
-)
-def test_tool_choice(choice: object, expected: object) -> None:
-    assert _convert.tool_choice_to_param(choice, ["only"]) == expected  # type: ignore[arg-type]
-
-
-def test_true_with_several_tools_is_required() -> None:
-    assert _convert.tool_choice_to_param(True, ["a", "b"]) == "required"
-
-
 def test_usage_details() -> None:
     usage = Usage.model_validate(
         {

@@ -24,7 +24,6 @@ from llamaindex_cfaig._convert import (
     parse_tool_arguments,
     response_kwargs,
     to_openai_messages,
-    to_tool_choice,
     tool_selections,
 )
 from llamaindex_cfaig._models import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUT, embedding_batch_limits, model_size
@@ -121,21 +120,6 @@ def test_image_from_path(tmp_path: pytest.TempPathFactory) -> None:
 
 
 @pytest.mark.parametrize(
-    ("choice", "required", "expected"),
-    [
-        (None, False, None),
-        (None, True, "required"),
-        ("auto", False, "auto"),
-        ("none", True, "none"),
-        ("add", False, {"type": "function", "function": {"name": "add"}}),
-        ({"type": "function", "function": {"name": "x"}}, False, {"type": "function", "function": {"name": "x"}}),
-    ],
-)
-def test_tool_choice(choice: object, required: bool, expected: object) -> None:
-    assert to_tool_choice(choice, required) == expected  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
     ("raw", "expected"),
     [
         ('{"a": 1}', {"a": 1}),
@@ -211,6 +195,27 @@ def test_response_kwargs() -> None:
         "completion_tokens": 4,
         "total_tokens": 7,
     }
+
+
+def test_response_kwargs_gateway_keys_as_langchains() -> None:
+    """The event id is reported, and a header the gateway did not send is no key (not a None value)."""
+    kwargs = response_kwargs(GatewayMeta(log_id="log", event_id="evt-1"), model="x/y", finish_reason=None, usage=None)
+    assert kwargs == {"model_name": "x/y", "finish_reason": None, "cf_aig_log_id": "log", "cf_aig_event_id": "evt-1"}
+
+
+def test_usage_total_falls_back_to_the_sum() -> None:
+    kwargs = response_kwargs(
+        GatewayMeta(), model="x/y", finish_reason="stop", usage=Usage(prompt_tokens=3, completion_tokens=4)
+    )
+    assert kwargs["total_tokens"] == 7
+
+
+def test_tool_arguments_keep_non_ascii() -> None:
+    call = ChatMessage(
+        role="assistant", blocks=[ToolCallBlock(tool_call_id="c", tool_name="f", tool_kwargs={"q": "你好"})]
+    )
+    (converted,) = to_openai_messages([call])
+    assert converted["tool_calls"][0]["function"]["arguments"] == '{"q": "你好"}'
 
 
 def test_model_table() -> None:

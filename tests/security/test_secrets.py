@@ -364,7 +364,7 @@ def test_tls_is_verified_by_default_sync() -> None:
     with GatewayClient(account_id=ACCOUNT, cf_aig_token=TOKEN) as client:
         _assert_verifies(client.http_client)
     fields: dict[str, Any] = {"account_id": ACCOUNT, "cf_aig_token": TOKEN}
-    _assert_verifies(ChatCloudflareAIGateway(model=MODEL, **fields)._client.http_client)
+    _assert_verifies(ChatCloudflareAIGateway(model=MODEL, **fields).client.http_client)
     _assert_verifies(CloudflareAIGatewayLLM(model=MODEL, **fields).client.http_client)
 
 

@@ -2,12 +2,13 @@
 
 Message direction: LangChain ``BaseMessage`` -> ``cfaig.types.ChatMessageParam`` (OpenAI dicts).
 Answer direction: ``cfaig.ChatCompletion`` / ``ChatCompletionChunk`` -> ``AIMessage`` / ``AIMessageChunk``,
-``cfaig.GatewayMeta`` -> ``response_metadata``, ``cfaig.types.Usage`` -> ``usage_metadata``.
+``cfaig.GatewayMeta`` -> ``response_metadata``, ``cfaig.types.Usage`` -> ``usage_metadata``. What is not
+LangChain's to decide (key names, gateway keys, token arithmetic, tool-call wire shape) is
+:mod:`cfaig.integration`'s.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, cast
 
@@ -32,15 +33,17 @@ from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.output_parsers.openai_tools import make_invalid_tool_call, parse_tool_call
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
+from cfaig.integration.answer import EXTRA_CONTENT_KEY, REASONING_KEY, gateway_fields, token_counts
+from cfaig.integration.tools import tool_call_extras, tool_call_param
 from cfaig.types import (
     ChatCompletion,
+    ChatCompletionChunk,
     ChatMessageParam,
     ContentPartParam,
     Delta,
     GatewayMeta,
     ToolCall,
     ToolCallParam,
-    ToolChoiceParam,
     Usage,
 )
 
@@ -48,6 +51,7 @@ __all__ = [
     "EXTRA_CONTENT_KEY",
     "MODEL_PROVIDER",
     "REASONING_KEY",
+    "chunk_to_generations",
     "completion_to_result",
     "convert_content",
     "delta_to_chunk",
@@ -56,16 +60,11 @@ __all__ = [
     "messages_to_params",
     "response_metadata",
     "tool_call_to_param",
-    "tool_choice_to_param",
     "usage_to_metadata",
 ]
 
 MODEL_PROVIDER = "cloudflare-ai-gateway"
 """``response_metadata["model_provider"]``: the integration (the wire format is OpenAI Chat Completions)."""
-REASONING_KEY = "reasoning_content"
-"""``additional_kwargs`` key holding the model's reasoning text."""
-EXTRA_CONTENT_KEY = "tool_call_extra_content"
-"""``additional_kwargs`` key holding ``{tool_call_id: extra_content}`` to replay (Gemini thought signatures)."""
 
 _ROLES: dict[type[BaseMessage], Literal["system", "user", "assistant", "tool"]] = {
     SystemMessage: "system",
@@ -119,14 +118,7 @@ def convert_content(
 
 def tool_call_to_param(call: LCToolCall, extra: Mapping[str, Any] | None = None) -> ToolCallParam:
     """A LangChain tool call as an OpenAI ``tool_calls`` entry, with ``extra_content`` re-attached."""
-    param: ToolCallParam = {
-        "id": call.get("id") or "",
-        "type": "function",
-        "function": {"name": call["name"], "arguments": json.dumps(call["args"], ensure_ascii=False)},
-    }
-    if extra:
-        param["extra_content"] = dict(extra)
-    return param
+    return tool_call_param(call.get("id") or "", call["name"], call["args"], extra)
 
 
 def _assistant_param(message: AIMessage) -> ChatMessageParam:
@@ -136,16 +128,11 @@ def _assistant_param(message: AIMessage) -> ChatMessageParam:
     calls: list[ToolCallParam] = [
         tool_call_to_param(call, extras.get(call.get("id") or "")) for call in message.tool_calls
     ]
-    for invalid in message.invalid_tool_calls:
+    for invalid in message.invalid_tool_calls:  # sent back as the model wrote them
         call_id = invalid.get("id") or ""
-        invalid_param: ToolCallParam = {
-            "id": call_id,
-            "type": "function",
-            "function": {"name": invalid.get("name") or "", "arguments": invalid.get("args") or ""},
-        }
-        if extras.get(call_id):
-            invalid_param["extra_content"] = dict(extras[call_id])
-        calls.append(invalid_param)
+        calls.append(
+            tool_call_param(call_id, invalid.get("name") or "", invalid.get("args") or "", extras.get(call_id))
+        )
     if calls:
         param["tool_calls"] = calls
         param["content"] = content or None
@@ -187,78 +174,41 @@ def messages_to_params(messages: Sequence[BaseMessage]) -> list[ChatMessageParam
     return [message_to_param(message) for message in messages]
 
 
-def tool_choice_to_param(
-    choice: str | bool | Mapping[str, Any] | None, tool_names: Sequence[str]
-) -> ToolChoiceParam | None:
-    """LangChain's tool_choice spellings as the OpenAI value (``any``/``True`` -> ``required``)."""
-    if choice is None or choice is False:
-        return None
-    if choice is True:
-        if len(tool_names) == 1:
-            return {"type": "function", "function": {"name": tool_names[0]}}
-        return "required"
-    if isinstance(choice, Mapping):
-        return cast("ToolChoiceParam", dict(choice))
-    if choice in ("auto", "none", "required"):
-        return cast("ToolChoiceParam", choice)
-    if choice == "any":
-        return "required"
-    return {"type": "function", "function": {"name": choice}}
-
-
 # --------------------------------------------------------------------------------------------------
 # cfaig -> LangChain
 # --------------------------------------------------------------------------------------------------
 
 
 def usage_to_metadata(usage: Usage | None) -> UsageMetadata | None:
-    """Token counts with the cache-read and reasoning details when the provider reported them."""
+    """Token counts with the cache, audio and reasoning details when the provider reported them."""
     if usage is None:
         return None
-    metadata = UsageMetadata(
-        input_tokens=usage.prompt_tokens,
-        output_tokens=usage.completion_tokens,
-        total_tokens=usage.total_tokens or usage.prompt_tokens + usage.completion_tokens,
+    counts = token_counts(usage)
+    metadata = UsageMetadata(input_tokens=counts.input, output_tokens=counts.output, total_tokens=counts.total)
+    input_details = _details(
+        cache_read=counts.cache_read, cache_creation=counts.cache_creation, audio=counts.input_audio
     )
-    prompt_details = usage.prompt_tokens_details
-    if prompt_details is not None:
-        input_details = InputTokenDetails()
-        if prompt_details.cached_tokens is not None:
-            input_details["cache_read"] = prompt_details.cached_tokens
-        if prompt_details.cache_creation_tokens is not None:
-            input_details["cache_creation"] = prompt_details.cache_creation_tokens
-        if prompt_details.audio_tokens is not None:
-            input_details["audio"] = prompt_details.audio_tokens
-        if input_details:
-            metadata["input_token_details"] = input_details
-    completion_details = usage.completion_tokens_details
-    if completion_details is not None:
-        output_details = OutputTokenDetails()
-        if completion_details.reasoning_tokens is not None:
-            output_details["reasoning"] = completion_details.reasoning_tokens
-        if completion_details.audio_tokens is not None:
-            output_details["audio"] = completion_details.audio_tokens
-        if output_details:
-            metadata["output_token_details"] = output_details
+    if input_details:
+        metadata["input_token_details"] = cast("InputTokenDetails", input_details)
+    output_details = _details(reasoning=counts.reasoning, audio=counts.output_audio)
+    if output_details:
+        metadata["output_token_details"] = cast("OutputTokenDetails", output_details)
     return metadata
 
 
+def _details(**counts: int | None) -> dict[str, int]:
+    return {name: count for name, count in counts.items() if count is not None}
+
+
 def response_metadata(meta: GatewayMeta, *, model_name: str | None, finish_reason: str | None) -> dict[str, Any]:
-    """``model_name`` (the model that answered), ``finish_reason`` and the gateway's ``cf_aig_*`` headers."""
+    """``model_name`` (the model that answered), ``finish_reason`` and the gateway's ``cf_aig_*`` keys."""
     metadata: dict[str, Any] = {
         "model_name": meta.served_by or model_name,
         "model_provider": MODEL_PROVIDER,
     }
     if finish_reason is not None:
         metadata["finish_reason"] = finish_reason
-    if meta.log_id is not None:
-        metadata["cf_aig_log_id"] = meta.log_id
-    if meta.cache_status is not None:
-        metadata["cf_aig_cache_status"] = meta.cache_status
-    if meta.step is not None:
-        metadata["cf_aig_step"] = meta.step
-    if meta.event_id is not None:
-        metadata["cf_aig_event_id"] = meta.event_id
+    metadata.update(gateway_fields(meta))
     return metadata
 
 
@@ -267,12 +217,8 @@ def _parse_tool_calls(
 ) -> tuple[list[LCToolCall], list[InvalidToolCall], dict[str, dict[str, Any]]]:
     valid: list[LCToolCall] = []
     invalid: list[InvalidToolCall] = []
-    extras: dict[str, dict[str, Any]] = {}
     for call in calls:
         raw = call.model_dump()
-        extra = (call.model_extra or {}).get("extra_content")
-        if isinstance(extra, dict) and call.id:
-            extras[call.id] = extra
         if not call.function.arguments.strip():
             raw["function"]["arguments"] = "{}"  # a call without arguments
         try:
@@ -282,7 +228,7 @@ def _parse_tool_calls(
             continue
         if parsed is not None:
             valid.append(cast("LCToolCall", parsed))
-    return valid, invalid, extras
+    return valid, invalid, tool_call_extras(calls)
 
 
 def completion_to_result(completion: ChatCompletion, *, model_name: str | None) -> ChatResult:
@@ -351,6 +297,17 @@ def delta_to_chunk(delta: Delta, *, message_id: str | None = None) -> ChatGenera
     )
 
 
+def chunk_to_generations(chunk: ChatCompletionChunk) -> list[ChatGenerationChunk]:
+    """A streamed chunk's generation (the first choice's delta), or none when it carries nothing."""
+    generations = []
+    for choice in chunk.choices:
+        if choice.index == 0:
+            generation = delta_to_chunk(choice.delta, message_id=chunk.id or None)
+            if generation is not None:
+                generations.append(generation)
+    return generations
+
+
 def final_chunk(
     *,
     meta: GatewayMeta,
@@ -362,11 +319,7 @@ def final_chunk(
 ) -> ChatGenerationChunk:
     """The closing chunk: response metadata, usage (exactly once) and tool-call extras to replay."""
     additional: dict[str, Any] = {}
-    extras = {
-        call.id: extra
-        for call in tool_calls
-        if call.id and isinstance(extra := (call.model_extra or {}).get("extra_content"), dict)
-    }
+    extras = tool_call_extras(tool_calls)
     if extras:
         additional[EXTRA_CONTENT_KEY] = extras
     message = AIMessageChunk(

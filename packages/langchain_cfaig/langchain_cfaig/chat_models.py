@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, Literal, cast
+from typing import Any, ClassVar, Literal, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
@@ -17,21 +17,14 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableMap, Runn
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import ConfigDict, Field, PrivateAttr
+from pydantic import ConfigDict, Field
 
-from cfaig import (
-    AsyncGatewayClient,
-    ChatRequest,
-    GatewayClient,
-    GatewayConfig,
-    GatewayOptions,
-    parse_model,
-    shared_async_client,
-    shared_client,
-)
+from cfaig import AsyncChatStream, ChatRequest, ChatStream, GatewayOptions, parse_model
 from cfaig.capabilities import StructuredMethod, capabilities
 from cfaig.errors import ConfigurationError
-from cfaig.integration import GatewayFields, chat_request, split_call_kwargs
+from cfaig.integration.fields import GatewayFields
+from cfaig.integration.requests import chat_request, split_call_kwargs
+from cfaig.integration.tools import normalise_tool_choice
 from langchain_cfaig import _convert
 
 __all__ = ["ChatCloudflareAIGateway"]
@@ -83,11 +76,12 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
     """Model string ``{provider}/{model}``, e.g. ``openai/gpt-5-mini`` or ``workers-ai/@cf/meta/...``."""
 
     # The connection fields (account_id, gateway_id, cf_aig_token, api_key, base_url, api_base_url,
-    # surface, timeout, max_retries) and every gateway option (cache_ttl, skip_cache, cache_key,
-    # gateway_metadata, collect_log, ..., no_wholesale) come from cfaig.integration.GatewayFields: the
-    # same names, defaults and environment variables as every other cfaig class. ``metadata`` is
-    # LangChain's own run metadata; its entries (except LangChain's internal ``lc_*`` keys) are also
-    # sent as cf-aig-metadata unless ``gateway_metadata`` is set.
+    # surface, timeout, max_retries, allow_insecure_http), every gateway option (cache_ttl, skip_cache,
+    # cache_key, gateway_metadata, collect_log, ..., no_wholesale) and the injected clients
+    # (gateway_client, async_gateway_client) come from cfaig.integration.fields.GatewayFields: the same
+    # names, defaults and environment variables as every other cfaig class. ``metadata`` is LangChain's
+    # own run metadata; its entries (except LangChain's internal ``lc_*`` keys) are also sent as
+    # cf-aig-metadata unless ``gateway_metadata`` is set.
 
     fallbacks: list[str] | None = None
     """Model strings tried in order when the first fails (one Universal-endpoint request)."""
@@ -111,34 +105,14 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
     streaming: bool = False
     """Stream under ``invoke`` too (callbacks then see tokens as they arrive)."""
 
-    # --- injection (tests) --------------------------------------------------------------------------
-    gateway_client: GatewayClient | None = Field(default=None, exclude=True)
-    """A core client to use instead of the process-wide shared one."""
-    async_gateway_client: AsyncGatewayClient | None = Field(default=None, exclude=True)
-    """An async core client to use instead of the process-wide shared one."""
+    _model_strings: ClassVar[tuple[str, ...]] = ("model", "fallbacks")
+    _derived_from: ClassVar[frozenset[str]] = GatewayFields._derived_from | {"metadata"}
 
-    _config: GatewayConfig = PrivateAttr()
-    _options: GatewayOptions = PrivateAttr()
-
-    def __init__(self, **data: Any) -> None:
-        super().__init__(**data)
-        # Built here rather than in a validator so the core's ConfigurationError reaches the caller as is
-        # (pydantic would wrap it in a ValidationError).
-        self._build_core_settings()
-
-    def _build_core_settings(self) -> None:
-        parse_model(self.model)
-        injected = self.gateway_client or self.async_gateway_client
-        if injected is not None and self.account_id is None:
-            self._config = injected.config  # an injected client brings its own configuration
-        else:
-            self._config = self.gateway_config()
-        self._options = self.gateway_options()
+    def _derive(self) -> None:
+        super()._derive()
         run_metadata = _gateway_metadata(self.metadata)
         if run_metadata and self.gateway_metadata is None:
-            self._options = self._options.merged(GatewayOptions(metadata=run_metadata))
-        for fallback in self.fallbacks or ():
-            parse_model(fallback)
+            self._gateway.options = self._gateway.options.merged(GatewayOptions(metadata=run_metadata))
 
     # --- identity ----------------------------------------------------------------------------------
 
@@ -160,7 +134,7 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        params: dict[str, Any] = {"model": self.model, "gateway_id": self._config.gateway_id}
+        params: dict[str, Any] = {"model": self.model, "gateway_id": self._gateway.config.gateway_id}
         for name in (*_SAMPLING_FIELDS, "stop"):
             value = getattr(self, name)
             if value is not None:
@@ -187,16 +161,6 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
             params["ls_stop"] = [stops] if isinstance(stops, str) else list(stops)
         return params
 
-    # --- core clients --------------------------------------------------------------------------------
-
-    @property
-    def _client(self) -> GatewayClient:
-        return self.gateway_client or shared_client(self._config)
-
-    @property
-    def _async_client(self) -> AsyncGatewayClient:
-        return self.async_gateway_client or shared_async_client(self._config)
-
     # --- one request builder for the four paths -----------------------------------------------------
 
     def _build_request(
@@ -205,7 +169,7 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         """The ChatRequest and the core call's keyword arguments (options, fallbacks, endpoint)."""
         kwargs = {key: value for key, value in kwargs.items() if key not in _IGNORED_KWARGS}
         options, fallbacks, endpoint, kwargs = split_call_kwargs(
-            kwargs, defaults=self._options, fallbacks=self.fallbacks, endpoint=self.endpoint
+            kwargs, defaults=self._gateway.options, fallbacks=self.fallbacks, endpoint=self.endpoint
         )
         kwargs.pop("stream_usage", None)
         model = kwargs.pop("model", None) or self.model
@@ -278,7 +242,7 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request, call = self._build_request(messages, stop, **kwargs)
-        completion = self._client.chat(request, **call)
+        completion = self.client.chat(request, **call)
         return _convert.completion_to_result(completion, model_name=request["model"])
 
     async def _agenerate(
@@ -289,7 +253,7 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request, call = self._build_request(messages, stop, **kwargs)
-        completion = await self._async_client.chat(request, **call)
+        completion = await self.async_client.chat(request, **call)
         return _convert.completion_to_result(completion, model_name=request["model"])
 
     def _stream(
@@ -301,29 +265,11 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         wants_usage = self._wants_usage(kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
-        with self._client.stream_chat(request, **call) as stream:
-            for chunk in stream:
-                for choice in chunk.choices:
-                    if choice.index != 0:
-                        continue
-                    generation = _convert.delta_to_chunk(choice.delta, message_id=chunk.id or None)
-                    if generation is None:
-                        continue
-                    if run_manager is not None:
-                        run_manager.on_llm_new_token(generation.text, chunk=generation)
-                    yield generation
-            accumulator = stream.accumulator
-            final = _convert.final_chunk(
-                meta=stream.meta,
-                model_name=accumulator.model or request["model"],
-                finish_reason=accumulator.finish_reason,
-                usage=accumulator.usage if wants_usage else None,
-                tool_calls=accumulator.tool_calls(),
-                message_id=accumulator.id or None,
-            )
-            if run_manager is not None:
-                run_manager.on_llm_new_token("", chunk=final)
-            yield final
+        with self.client.stream_chat(request, **call) as stream:
+            for generation in self._generations(stream, request, wants_usage):
+                if run_manager is not None:
+                    run_manager.on_llm_new_token(generation.text, chunk=generation)
+                yield generation
 
     async def _astream(
         self,
@@ -334,29 +280,41 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         wants_usage = self._wants_usage(kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
-        async with await self._async_client.stream_chat(request, **call) as stream:
-            async for chunk in stream:
-                for choice in chunk.choices:
-                    if choice.index != 0:
-                        continue
-                    generation = _convert.delta_to_chunk(choice.delta, message_id=chunk.id or None)
-                    if generation is None:
-                        continue
-                    if run_manager is not None:
-                        await run_manager.on_llm_new_token(generation.text, chunk=generation)
-                    yield generation
-            accumulator = stream.accumulator
-            final = _convert.final_chunk(
-                meta=stream.meta,
-                model_name=accumulator.model or request["model"],
-                finish_reason=accumulator.finish_reason,
-                usage=accumulator.usage if wants_usage else None,
-                tool_calls=accumulator.tool_calls(),
-                message_id=accumulator.id or None,
-            )
-            if run_manager is not None:
-                await run_manager.on_llm_new_token("", chunk=final)
-            yield final
+        async with await self.async_client.stream_chat(request, **call) as stream:
+            async for generation in self._agenerations(stream, request, wants_usage):
+                if run_manager is not None:
+                    await run_manager.on_llm_new_token(generation.text, chunk=generation)
+                yield generation
+
+    def _generations(
+        self, stream: ChatStream, request: ChatRequest, wants_usage: bool
+    ) -> Iterator[ChatGenerationChunk]:
+        """Each streamed chunk's generations, then the closing chunk (:meth:`_final_chunk`)."""
+        for chunk in stream:
+            yield from _convert.chunk_to_generations(chunk)
+        yield self._final_chunk(stream, request, wants_usage)
+
+    async def _agenerations(
+        self, stream: AsyncChatStream, request: ChatRequest, wants_usage: bool
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        """Async :meth:`_generations`."""
+        async for chunk in stream:
+            for generation in _convert.chunk_to_generations(chunk):
+                yield generation
+        yield self._final_chunk(stream, request, wants_usage)
+
+    def _final_chunk(
+        self, stream: ChatStream | AsyncChatStream, request: ChatRequest, wants_usage: bool
+    ) -> ChatGenerationChunk:
+        accumulator = stream.accumulator
+        return _convert.final_chunk(
+            meta=stream.meta,
+            model_name=accumulator.model or request["model"],
+            finish_reason=accumulator.finish_reason,
+            usage=accumulator.usage if wants_usage else None,
+            tool_calls=accumulator.tool_calls(),
+            message_id=accumulator.id or None,
+        )
 
     # --- tools and structured output ---------------------------------------------------------------
 
@@ -376,7 +334,7 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         """
         formatted = [convert_to_openai_tool(tool, strict=strict) for tool in tools]
         names = [tool["function"]["name"] for tool in formatted]
-        choice = _convert.tool_choice_to_param(tool_choice, names)
+        choice = normalise_tool_choice(tool_choice, names)
         if isinstance(choice, dict):
             wanted = choice["function"]["name"]
             if wanted not in names:

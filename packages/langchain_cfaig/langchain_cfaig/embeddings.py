@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from langchain_core.embeddings import Embeddings
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from cfaig import (
-    AsyncGatewayClient,
-    GatewayClient,
-    GatewayConfig,
-    GatewayOptions,
-    shared_async_client,
-    shared_client,
-)
-from cfaig.errors import ConfigurationError
-from cfaig.integration import GatewayFields, pop_metadata_kwarg
-from cfaig.model_ref import EmbeddingSupport, embedding_support
+from cfaig.integration.fields import GatewayFields
+from cfaig.integration.requests import embedding_support_for
+from cfaig.model_ref import EmbeddingSupport
 
 __all__ = ["CloudflareAIGatewayEmbeddings"]
 
@@ -47,8 +39,8 @@ class CloudflareAIGatewayEmbeddings(GatewayFields, Embeddings):
 
     model: str = Field(default="workers-ai/@cf/baai/bge-base-en-v1.5", alias="model_name")
     """Model string: ``openai/text-embedding-3-small``, ``workers-ai/@cf/baai/bge-base-en-v1.5``, ..."""
-    # Connection fields and gateway options: cfaig.integration.GatewayFields (``metadata=`` is accepted
-    # for the gateway log metadata and stored as ``gateway_metadata``).
+    # Connection fields, gateway options and injected clients: cfaig.integration.fields.GatewayFields
+    # (``metadata=`` is accepted for the gateway log metadata and stored as ``gateway_metadata``).
 
     dimensions: int | None = None
     """Output size, for models that can shorten their vectors (OpenAI ``text-embedding-3-*``)."""
@@ -61,43 +53,17 @@ class CloudflareAIGatewayEmbeddings(GatewayFields, Embeddings):
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Provider extras merged into the request body."""
 
-    gateway_client: GatewayClient | None = Field(default=None, exclude=True)
-    async_gateway_client: AsyncGatewayClient | None = Field(default=None, exclude=True)
-
-    _config: GatewayConfig = PrivateAttr()
-    _options: GatewayOptions = PrivateAttr()
     _support: EmbeddingSupport = PrivateAttr()
+    _derived_from: ClassVar[frozenset[str]] = GatewayFields._derived_from | {"model", "dimensions"}
 
-    def __init__(self, **data: Any) -> None:
-        pop_metadata_kwarg(data)
-        super().__init__(**data)
-        # Built here rather than in a validator so the core's ConfigurationError reaches the caller as is
-        # (pydantic would wrap it in a ValidationError).
-        self._build_core_settings()
-
-    def _build_core_settings(self) -> None:
-        self._support = embedding_support(self.model)  # a model without an embeddings endpoint fails here
-        if self.dimensions is not None and not self._support.dimensions:
-            raise ConfigurationError(f"{self.model}: this provider does not accept dimensions")
-        injected = self.gateway_client or self.async_gateway_client
-        if injected is not None and self.account_id is None:
-            self._config = injected.config  # an injected client brings its own configuration
-        else:
-            self._config = self.gateway_config()
-        self._options = self.gateway_options()
+    def _derive(self) -> None:
+        super()._derive()
+        self._support = embedding_support_for(self.model, dimensions=self.dimensions)
 
     @property
     def batch_size(self) -> int:
         """``chunk_size`` clamped to the provider's input limit."""
         return min(self.chunk_size, self._support.max_batch)
-
-    @property
-    def _client(self) -> GatewayClient:
-        return self.gateway_client or shared_client(self._config)
-
-    @property
-    def _async_client(self) -> AsyncGatewayClient:
-        return self.async_gateway_client or shared_async_client(self._config)
 
     def _batching(self) -> dict[str, Any]:
         return {
@@ -106,19 +72,19 @@ class CloudflareAIGatewayEmbeddings(GatewayFields, Embeddings):
             "dimensions": self.dimensions,
             "encoding_format": self.encoding_format,
             "extra_body": self.model_kwargs or None,
-            "options": self._options,
+            "options": self._gateway.options,
         }
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed texts in batches, up to ``max_concurrency`` at once; an empty list sends nothing."""
-        return self._client.embed_many(self.model, texts, **self._batching())
+        return self.client.embed_many(self.model, texts, **self._batching())
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed texts, up to ``max_concurrency`` batches at once; results keep the input order."""
-        return await self._async_client.embed_many(self.model, texts, **self._batching())
+        return await self.async_client.embed_many(self.model, texts, **self._batching())
 
     async def aembed_query(self, text: str) -> list[float]:
         return (await self.aembed_documents([text]))[0]

@@ -1,6 +1,8 @@
 """Pure conversions between LlamaIndex types and the OpenAI-format wire types of :mod:`cfaig`.
 
-Nothing here does I/O or holds state; everything is tested without a client.
+Nothing here does I/O or holds state; everything is tested without a client. What is not LlamaIndex's to
+decide (key names, gateway keys, token arithmetic, tool-call wire shape, tool_choice spellings) is
+:mod:`cfaig.integration`'s.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
+from cfaig.integration.answer import EXTRA_CONTENT_KEY, REASONING_KEY, gateway_fields, token_counts
+from cfaig.integration.tools import read_tool_call, tool_call_extra, tool_call_param
 from cfaig.types import (
     AssistantMessage,
     ChatMessageParam,
@@ -33,7 +37,6 @@ from cfaig.types import (
     GatewayMeta,
     ToolCall,
     ToolCallParam,
-    ToolChoiceParam,
     Usage,
 )
 
@@ -41,19 +44,15 @@ __all__ = [
     "EXTRA_CONTENT_KEY",
     "REASONING_KEY",
     "assistant_message",
+    "completion_message",
     "force_single_tool_call",
     "parse_tool_arguments",
     "response_kwargs",
+    "to_openai_message",
     "to_openai_messages",
-    "to_tool_choice",
     "tool_selections",
+    "usage_kwargs",
 ]
-
-EXTRA_CONTENT_KEY = "tool_call_extra_content"
-"""``ChatMessage.additional_kwargs`` key holding ``{tool_call_id: extra_content}``: provider fields of
-each tool call (Gemini's thought signatures) that must be sent back with the history."""
-REASONING_KEY = "reasoning_content"
-"""``ChatMessage.additional_kwargs`` key holding the model's reasoning text."""
 
 _ROLES: dict[str, str] = {
     MessageRole.SYSTEM.value: "system",
@@ -65,7 +64,6 @@ _ROLES: dict[str, str] = {
     MessageRole.CHATBOT.value: "assistant",
     MessageRole.MODEL.value: "assistant",
 }
-_TOOL_CHOICES = ("auto", "none", "required")
 
 
 # --- LlamaIndex -> OpenAI -------------------------------------------------------------------------
@@ -119,50 +117,29 @@ def _content(parts: list[ContentPartParam]) -> str | list[ContentPartParam] | No
     return parts
 
 
-def _arguments_json(arguments: Any) -> str:
-    if isinstance(arguments, str):
-        return arguments
-    return json.dumps(arguments if arguments is not None else {})
-
-
-def _legacy_tool_call(raw: Any) -> ToolCallParam | None:
-    data = raw.model_dump() if hasattr(raw, "model_dump") else raw
-    if not isinstance(data, Mapping):
-        return None
-    function = data.get("function") or {}
-    if not isinstance(function, Mapping) or not function.get("name"):
-        return None
-    call: ToolCallParam = {
-        "id": str(data.get("id") or ""),
-        "type": "function",
-        "function": {"name": str(function["name"]), "arguments": _arguments_json(function.get("arguments"))},
-    }
-    if isinstance(data.get("extra_content"), Mapping):
-        call["extra_content"] = dict(data["extra_content"])
-    return call
-
-
 def _tool_calls(message: ChatMessage) -> list[ToolCallParam]:
-    extras = message.additional_kwargs.get(EXTRA_CONTENT_KEY) or {}
-    calls: list[ToolCallParam] = [
-        {
-            "id": block.tool_call_id or "",
-            "type": "function",
-            "function": {"name": block.tool_name, "arguments": _arguments_json(block.tool_kwargs)},
-        }
+    """An assistant message's tool calls: its ``ToolCallBlock``s, else the legacy
+    ``additional_kwargs["tool_calls"]``; each with its ``extra_content``, carried or stored by call id."""
+    stored = message.additional_kwargs.get(EXTRA_CONTENT_KEY)
+    extras: Mapping[str, Any] = stored if isinstance(stored, Mapping) else {}
+
+    def extra(call_id: str) -> Mapping[str, Any] | None:
+        value = extras.get(call_id)
+        return value if isinstance(value, Mapping) else None
+
+    calls = [
+        tool_call_param(block.tool_call_id or "", block.tool_name, block.tool_kwargs, extra(block.tool_call_id or ""))
         for block in message.blocks
         if isinstance(block, ToolCallBlock)
     ]
-    if not calls:
-        for raw in message.additional_kwargs.get("tool_calls") or ():
-            call = _legacy_tool_call(raw)
-            if call is not None:
-                calls.append(call)
-    for call in calls:
-        extra = extras.get(call["id"]) if isinstance(extras, Mapping) else None
-        if isinstance(extra, Mapping) and "extra_content" not in call:
-            call["extra_content"] = dict(extra)
-    return calls
+    if calls:
+        return calls
+    legacy = (read_tool_call(raw) for raw in message.additional_kwargs.get("tool_calls") or ())
+    return [
+        tool_call_param(parts.id, parts.name, parts.arguments, parts.extra or extra(parts.id))
+        for parts in legacy
+        if parts is not None
+    ]
 
 
 def _reasoning(message: ChatMessage) -> str | None:
@@ -209,20 +186,6 @@ def to_openai_message(message: ChatMessage) -> ChatMessageParam:
 def to_openai_messages(messages: Sequence[ChatMessage]) -> list[ChatMessageParam]:
     """LlamaIndex chat history as OpenAI chat messages (see :func:`to_openai_message`)."""
     return [to_openai_message(message) for message in messages]
-
-
-def to_tool_choice(tool_choice: str | Mapping[str, Any] | None, tool_required: bool) -> ToolChoiceParam | None:
-    """The ``tool_choice`` to send, or ``None`` to send none (the provider default, "auto").
-
-    A bare tool name (as ``FunctionAgent(initial_tool_choice=...)`` passes) names that function.
-    """
-    if tool_choice is None:
-        return "required" if tool_required else None
-    if isinstance(tool_choice, Mapping):
-        return cast(ToolChoiceParam, dict(tool_choice))
-    if tool_choice in _TOOL_CHOICES:
-        return cast(ToolChoiceParam, tool_choice)
-    return {"type": "function", "function": {"name": tool_choice}}
 
 
 # --- OpenAI -> LlamaIndex -------------------------------------------------------------------------
@@ -291,9 +254,9 @@ def assistant_message(
                 tool_kwargs=_block_arguments(call.function.arguments),
             )
         )
-        extra = (call.model_extra or {}).get("extra_content")
-        if isinstance(extra, Mapping) and call_id:
-            extras[call_id] = dict(extra)
+        extra = tool_call_extra(call)
+        if extra is not None and call_id:
+            extras[call_id] = extra
     if legacy:
         # the legacy spelling, still read by LlamaIndex's streaming structured-output parser
         additional["tool_calls"] = legacy
@@ -313,42 +276,24 @@ def usage_kwargs(usage: Usage | None) -> dict[str, Any]:
     """Token counts the way LlamaIndex's OpenAI integration reports them."""
     if usage is None:
         return {}
-    result: dict[str, Any] = {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
+    counts = token_counts(usage)
+    details = {"cached_tokens": counts.cache_read, "reasoning_tokens": counts.reasoning}
+    return {
+        "prompt_tokens": counts.input,
+        "completion_tokens": counts.output,
+        "total_tokens": counts.total,
+        **{name: count for name, count in details.items() if count is not None},
     }
-    if usage.prompt_tokens_details and usage.prompt_tokens_details.cached_tokens is not None:
-        result["cached_tokens"] = usage.prompt_tokens_details.cached_tokens
-    if usage.completion_tokens_details and usage.completion_tokens_details.reasoning_tokens is not None:
-        result["reasoning_tokens"] = usage.completion_tokens_details.reasoning_tokens
-    return result
 
 
 def response_kwargs(meta: GatewayMeta, *, model: str, finish_reason: str | None, usage: Usage | None) -> dict[str, Any]:
-    """``ChatResponse.additional_kwargs``: who answered, why it stopped, gateway headers, usage."""
+    """``ChatResponse.additional_kwargs``: who answered, why it stopped, the gateway's ``cf_aig_*`` keys, usage."""
     return {
         "model_name": meta.served_by or model,
         "finish_reason": finish_reason,
-        "cf_aig_log_id": meta.log_id,
-        "cf_aig_cache_status": meta.cache_status,
-        "cf_aig_step": meta.step,
+        **gateway_fields(meta),
         **usage_kwargs(usage),
     }
-
-
-def _legacy_selection(raw: Any) -> ToolSelection | None:
-    data = raw.model_dump() if hasattr(raw, "model_dump") else raw
-    if not isinstance(data, Mapping):
-        return None
-    function = data.get("function") or {}
-    if not isinstance(function, Mapping) or not function.get("name"):
-        return None
-    return ToolSelection(
-        tool_id=str(data.get("id") or ""),
-        tool_name=str(function["name"]),
-        tool_kwargs=parse_tool_arguments(function.get("arguments")),
-    )
 
 
 def tool_selections(message: ChatMessage) -> list[ToolSelection]:
@@ -364,8 +309,12 @@ def tool_selections(message: ChatMessage) -> list[ToolSelection]:
     ]
     if selections:
         return selections
-    legacy = (_legacy_selection(raw) for raw in message.additional_kwargs.get("tool_calls") or ())
-    return [selection for selection in legacy if selection is not None]
+    legacy = (read_tool_call(raw) for raw in message.additional_kwargs.get("tool_calls") or ())
+    return [
+        ToolSelection(tool_id=parts.id, tool_name=parts.name, tool_kwargs=parse_tool_arguments(parts.arguments))
+        for parts in legacy
+        if parts is not None
+    ]
 
 
 def force_single_tool_call(message: ChatMessage) -> None:

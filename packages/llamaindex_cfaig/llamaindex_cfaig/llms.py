@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
@@ -25,30 +25,17 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
-from pydantic import Field, PrivateAttr
+from pydantic import Field
 
-from cfaig import (
-    AsyncChatStream,
-    AsyncGatewayClient,
-    ChatCompletion,
-    ChatCompletionChunk,
-    ChatRequest,
-    ChatStream,
-    Endpoint,
-    GatewayClient,
-    GatewayConfig,
-    GatewayOptions,
-    parse_model,
-    shared_async_client,
-    shared_client,
-)
-from cfaig.integration import GatewayFields, chat_request, pop_metadata_kwarg, split_call_kwargs
+from cfaig import AsyncChatStream, ChatCompletion, ChatCompletionChunk, ChatRequest, ChatStream, Endpoint
+from cfaig.integration.fields import GatewayFields
+from cfaig.integration.requests import chat_request, split_call_kwargs
+from cfaig.integration.tools import normalise_tool_choice
 from llamaindex_cfaig._convert import (
     completion_message,
     force_single_tool_call,
     response_kwargs,
     to_openai_messages,
-    to_tool_choice,
     tool_selections,
 )
 from llamaindex_cfaig._models import model_size
@@ -78,6 +65,11 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
     lists models tried in order when the first fails; ``additional_kwargs["cf_aig_step"]`` and
     ``additional_kwargs["model_name"]`` of the response tell which one answered.
 
+    ``metadata=`` is accepted by the constructor and per call as the gateway log metadata (stored as
+    ``gateway_metadata``; ``llm.metadata`` is LlamaIndex's model description). ``gateway_client`` /
+    ``async_gateway_client`` inject ready core clients (tests, custom transports); otherwise the
+    process-wide ``cfaig.shared_client(config)`` is used.
+
     >>> llm = CloudflareAIGatewayLLM(model="openai/gpt-5-mini", account_id="...")  # doctest: +SKIP
     >>> llm.complete("Hello").text  # doctest: +SKIP
     """
@@ -105,34 +97,7 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
         default="unified", description="'unified' (/compat/chat/completions) or 'provider' (provider's own path)."
     )
 
-    _config: GatewayConfig = PrivateAttr()
-    _options: GatewayOptions = PrivateAttr()
-    _client: GatewayClient | None = PrivateAttr(default=None)
-    _aclient: AsyncGatewayClient | None = PrivateAttr(default=None)
-
-    def __init__(
-        self,
-        *,
-        gateway_client: GatewayClient | None = None,
-        async_gateway_client: AsyncGatewayClient | None = None,
-        **data: Any,
-    ) -> None:
-        """Validate the settings and build the core configuration once.
-
-        ``gateway_client`` / ``async_gateway_client`` inject ready core clients (tests, custom
-        transports); otherwise the process-wide ``cfaig.shared_client(config)`` is used.
-        ``metadata=`` is accepted as the gateway log metadata (stored as ``gateway_metadata``).
-        """
-        pop_metadata_kwarg(data)
-        super().__init__(**data)
-        injected = gateway_client or async_gateway_client
-        self._config = injected.config if injected is not None else self.gateway_config()
-        self._options = self.gateway_options()
-        self._client = gateway_client
-        self._aclient = async_gateway_client
-        # parse every model string now: a typo fails at construction, not on the first call
-        for model in (self.model, *(self.fallbacks or ())):
-            parse_model(model)
+    _model_strings: ClassVar[tuple[str, ...]] = ("model", "fallbacks")
 
     @classmethod
     def class_name(cls) -> str:
@@ -155,25 +120,7 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
 
     def to_payload(self) -> dict[str, Any]:
         """What instrumentation sees: the model description and where requests go; never credentials."""
-        return {
-            **super().to_payload(),
-            "gateway_id": self._config.gateway_id,
-            "surface": self._config.surface,
-        }
-
-    @property
-    def client(self) -> GatewayClient:
-        """The sync core client: the injected one, else the shared one for this configuration."""
-        if self._client is None:
-            self._client = shared_client(self._config)
-        return self._client
-
-    @property
-    def async_client(self) -> AsyncGatewayClient:
-        """The async core client: the injected one, else the shared one for this configuration."""
-        if self._aclient is None:
-            self._aclient = shared_async_client(self._config)
-        return self._aclient
+        return {**super().to_payload(), **self._gateway.describe()}
 
     # --- request ------------------------------------------------------------------------------
 
@@ -183,7 +130,7 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
         """The ChatRequest for ``messages`` and the keyword arguments for the core client call."""
         options, fallbacks, endpoint, params = split_call_kwargs(
             {**self.additional_kwargs, **kwargs},
-            defaults=self._options,
+            defaults=self._gateway.options,
             fallbacks=self.fallbacks,
             endpoint=self.endpoint,
         )
@@ -210,28 +157,25 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
             ),
         )
 
-    def _stream_response(
-        self, stream: ChatStream | AsyncChatStream, chunk: ChatCompletionChunk | None
-    ) -> ChatResponse | None:
-        """The cumulative response after ``chunk``, or the final one (usage included) when it is None."""
-        acc = stream.accumulator
-        if chunk is not None:
-            delta = chunk.choices[0].delta if chunk.choices else None
-            if delta is None or not (delta.content or delta.reasoning or delta.tool_calls):
-                return None
-            snapshot = acc.snapshot(stream.meta)
-            extra: dict[str, Any] = {}
-            if delta.reasoning:
-                extra["thinking_delta"] = delta.reasoning
-            kwargs = response_kwargs(stream.meta, model=self.model, finish_reason=None, usage=None)
-            return ChatResponse(
-                message=completion_message(snapshot.message, final=False),
-                delta=delta.content or "",
-                raw=chunk.model_dump(),
-                additional_kwargs={**kwargs, **extra},
-            )
-        final = acc.snapshot(stream.meta)
-        response = self._chat_response(final)
+    def _stream_response(self, stream: ChatStream | AsyncChatStream, chunk: ChatCompletionChunk) -> ChatResponse | None:
+        """The cumulative response after ``chunk``, or ``None`` when the chunk adds nothing."""
+        delta = chunk.choices[0].delta if chunk.choices else None
+        if delta is None or not (delta.content or delta.reasoning or delta.tool_calls):
+            return None
+        snapshot = stream.accumulator.snapshot(stream.meta)
+        kwargs = response_kwargs(stream.meta, model=self.model, finish_reason=None, usage=None)
+        if delta.reasoning:
+            kwargs["thinking_delta"] = delta.reasoning
+        return ChatResponse(
+            message=completion_message(snapshot.message, final=False),
+            delta=delta.content or "",
+            raw=chunk.model_dump(),
+            additional_kwargs=kwargs,
+        )
+
+    def _final_response(self, stream: ChatStream | AsyncChatStream) -> ChatResponse:
+        """The whole answer once the stream ended: final tool-call ids, finish reason and usage."""
+        response = self._chat_response(stream.accumulator.snapshot(stream.meta))
         response.delta = ""
         return response
 
@@ -247,13 +191,8 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
 
         def gen() -> Generator[ChatResponse, None, None]:
             with stream:
-                for chunk in stream:
-                    response = self._stream_response(stream, chunk)
-                    if response is not None:
-                        yield response
-                final = self._stream_response(stream, None)
-                if final is not None:
-                    yield final
+                yield from filter(None, (self._stream_response(stream, chunk) for chunk in stream))
+                yield self._final_response(stream)
 
         return gen()
 
@@ -268,12 +207,9 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
         async def gen() -> AsyncGenerator[ChatResponse, None]:
             async with stream:
                 async for chunk in stream:
-                    response = self._stream_response(stream, chunk)
-                    if response is not None:
+                    if (response := self._stream_response(stream, chunk)) is not None:
                         yield response
-                final = self._stream_response(stream, None)
-                if final is not None:
-                    yield final
+                yield self._final_response(stream)
 
         return gen()
 
@@ -344,7 +280,7 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
         specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
         if specs:
             prepared["tools"] = specs
-            choice = to_tool_choice(tool_choice, tool_required)
+            choice = normalise_tool_choice(tool_choice, required=tool_required)
             if choice is not None:
                 prepared["tool_choice"] = choice
             if allow_parallel_tool_calls:

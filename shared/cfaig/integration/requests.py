@@ -1,0 +1,100 @@
+"""A framework call as a core request: which keywords are body fields, provider extras or gateway options.
+
+Both integrations hand their call's parameters here: :func:`chat_request` builds the
+:class:`cfaig.ChatRequest`, :func:`split_call_kwargs` takes the gateway options, fallbacks and endpoint
+out of a call's keyword arguments, and :func:`embedding_support_for` checks an embedding model once, at
+construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from cfaig._request import Endpoint
+from cfaig.errors import ConfigurationError
+from cfaig.model_ref import EmbeddingSupport, embedding_support
+from cfaig.options import OPTION_FIELDS, GatewayOptions
+from cfaig.types import ChatMessageParam, ChatRequest
+
+__all__ = ["CHAT_BODY_KEYS", "chat_request", "embedding_support_for", "split_call_kwargs"]
+
+
+CHAT_BODY_KEYS: frozenset[str] = frozenset(ChatRequest.__annotations__) - {"model", "messages", "extra_body"}
+"""Keyword arguments that are Chat Completions body fields; any other one is a provider extra."""
+
+
+def chat_request(
+    model: str,
+    messages: Sequence[ChatMessageParam],
+    params: Mapping[str, Any],
+    *,
+    extra_body: Mapping[str, Any] | None = None,
+) -> ChatRequest:
+    """A ChatRequest from a framework call's parameters.
+
+    Chat Completions fields (:data:`CHAT_BODY_KEYS`) go into the body, anything else (and
+    ``extra_body``) into ``extra_body`` for the provider; ``None`` values are not sent.
+    """
+    request: dict[str, Any] = {"model": model, "messages": messages}
+    extra = dict(extra_body or {})
+    extra.update(params.get("extra_body") or {})
+    for key, value in params.items():
+        if value is None or key == "extra_body":
+            continue
+        if key in CHAT_BODY_KEYS:
+            request[key] = value
+        else:
+            extra[key] = value
+    if extra:
+        request["extra_body"] = extra
+    return cast(ChatRequest, request)
+
+
+def split_call_kwargs(
+    kwargs: Mapping[str, Any],
+    *,
+    defaults: GatewayOptions,
+    fallbacks: Sequence[str] | None,
+    endpoint: Endpoint,
+) -> tuple[GatewayOptions, list[str] | None, Endpoint, dict[str, Any]]:
+    """Split a call's kwargs into (options, fallbacks, endpoint, request parameters).
+
+    Names in :data:`cfaig.OPTION_FIELDS` (and ``gateway_metadata``) become gateway options merged over
+    ``defaults``; ``options=`` / ``gateway_options=`` may carry a ``GatewayOptions`` or mapping too. ``fallbacks=`` and
+    ``endpoint=`` override the instance's. Everything else is returned as request parameters.
+    """
+    rest = dict(kwargs)
+    values: dict[str, Any] = {}
+    for name in OPTION_FIELDS:
+        if name in rest:
+            value = rest.pop(name)
+            if value is not None:
+                values[name] = value
+    if "gateway_metadata" in rest:
+        value = rest.pop("gateway_metadata")
+        if value is not None:
+            values["metadata"] = value
+    merged = defaults
+    for key in ("options", "gateway_options"):
+        explicit = GatewayOptions.coerce(rest.pop(key, None))
+        if explicit is not None:
+            merged = merged.merged(explicit)
+    if values:
+        merged = merged.merged(GatewayOptions(**values))
+    call_fallbacks = rest.pop("fallbacks", None)
+    chosen_fallbacks = list(call_fallbacks) if call_fallbacks is not None else (list(fallbacks) if fallbacks else None)
+    call_endpoint = rest.pop("endpoint", None)
+    return merged, chosen_fallbacks, call_endpoint or endpoint, rest
+
+
+def embedding_support_for(model: str, *, dimensions: int | None = None) -> EmbeddingSupport:
+    """What ``model``'s embeddings endpoint accepts, checked against the settings that depend on it.
+
+    Raises :class:`ConfigurationError` for a provider without an embeddings endpoint, and for
+    ``dimensions`` where the provider cannot shorten its vectors (it would be ignored, or refused).
+    """
+    support = embedding_support(model)
+    if dimensions is not None and not support.dimensions:
+        raise ConfigurationError(f"{model}: this provider does not accept dimensions")
+    return support
