@@ -161,7 +161,7 @@ class Demo:
         return f"validated {type(facts).__name__}"
 
     def cache(self) -> str:
-        model = self.chat_model(cache_ttl=300, metadata={"demo": "cache"})
+        model = self.chat_model(cache_ttl=300, gateway_metadata={"demo": "cache"})
         statuses = []
         for attempt in (1, 2):
             reply = model.invoke("What is the capital of France? (cache demo)")

@@ -7,7 +7,7 @@ from _settings import MODEL
 from cfaig import GatewayClient
 from langchain_cfaig import ChatCloudflareAIGateway
 
-model = ChatCloudflareAIGateway(model=MODEL, cache_ttl=600, metadata={"app": "examples"})
+model = ChatCloudflareAIGateway(model=MODEL, cache_ttl=600, gateway_metadata={"app": "examples"})
 for attempt in (1, 2):
     meta = model.invoke("What is the capital of France?").response_metadata
     print(f"call {attempt}: cache {meta['cf_aig_cache_status']}, log id {meta['cf_aig_log_id']}")

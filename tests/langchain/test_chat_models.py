@@ -60,7 +60,7 @@ def test_sampling_params_are_sent_when_set(emu: GatewayEmulator, clients: dict[s
 
 
 def test_gateway_options_are_headers_not_body(emu: GatewayEmulator, clients: dict[str, Any]) -> None:
-    model = make(clients, cache_ttl=120, metadata={"team": "search"})
+    model = make(clients, cache_ttl=120, gateway_metadata={"team": "search"})
     model.invoke("hi", skip_cache=True, gateway_metadata={"user": "u1"}, cache_ttl=60)
     request = chat_requests(emu)[-1]
     assert request.headers["cf-aig-cache-ttl"] == "60"
@@ -321,26 +321,43 @@ def test_ls_params() -> None:
     assert model._get_ls_params(model="openai/gpt-5")["ls_model_name"] == "openai/gpt-5"
 
 
-def test_per_call_metadata_keyword_is_gateway_metadata(emu: GatewayEmulator, clients: dict[str, Any]) -> None:
-    """The issue's own spelling: model.invoke(msgs, cache_ttl=60, metadata={...}), also via .bind and stream."""
+def test_per_call_gateway_metadata_keyword(emu: GatewayEmulator, clients: dict[str, Any]) -> None:
+    """Per call the gateway's log metadata is ``gateway_metadata=``, also via .bind and stream."""
     model = make(clients)
-    model.invoke("hi", cache_ttl=60, metadata={"user": "u1"})
+    model.invoke("hi", cache_ttl=60, gateway_metadata={"user": "u1"})
     assert emu.requests[-1].headers["cf-aig-metadata"] == '{"user":"u1"}'
     assert emu.requests[-1].headers["cf-aig-cache-ttl"] == "60"
-    model.bind(metadata={"team": "ai"}).invoke("hi")
+    model.bind(gateway_metadata={"team": "ai"}).invoke("hi")
     assert emu.requests[-1].headers["cf-aig-metadata"] == '{"team":"ai"}'
-    list(model.stream("hi", metadata={"n": 1}))
+    list(model.stream("hi", gateway_metadata={"n": 1}))
     assert emu.requests[-1].headers["cf-aig-metadata"] == '{"n":1}'
     assert "metadata" not in (emu.requests[-1].json or {})
 
 
-async def test_per_call_metadata_keyword_async(emu: GatewayEmulator, clients: dict[str, Any]) -> None:
+async def test_per_call_gateway_metadata_keyword_async(emu: GatewayEmulator, clients: dict[str, Any]) -> None:
     model = make(clients)
-    await model.ainvoke("hi", metadata={"user": "u2"})
+    await model.ainvoke("hi", gateway_metadata={"user": "u2"})
     assert emu.requests[-1].headers["cf-aig-metadata"] == '{"user":"u2"}'
-    async for _ in model.astream("hi", metadata={"user": "u3"}):
+    async for _ in model.astream("hi", gateway_metadata={"user": "u3"}):
         pass
     assert emu.requests[-1].headers["cf-aig-metadata"] == '{"user":"u3"}'
+
+
+def test_run_metadata_is_not_sent_to_the_gateway(emu: GatewayEmulator, clients: dict[str, Any]) -> None:
+    """LangChain's ``metadata`` (the field and the run config's) is tracing metadata: never cf-aig-metadata.
+
+    Tracing metadata may nest values and hold any number of keys, which gateway metadata may not: it does
+    not have to fit the gateway's rules either.
+    """
+    tracing = {"thread": {"id": 7}, **{f"k{i}": i for i in range(8)}}
+    model = make(clients, metadata=tracing)
+    model.invoke("hi", config={"metadata": {"user": "u1", "nested": [1, 2]}})
+    assert "cf-aig-metadata" not in chat_requests(emu)[-1].headers
+    list(model.stream("hi", config={"metadata": {"user": "u1"}}))
+    assert "cf-aig-metadata" not in chat_requests(emu)[-1].headers
+    both = make(clients, metadata={"user": "tracing"}, gateway_metadata={"user": "gateway"})
+    both.invoke("hi", config={"metadata": {"user": "run"}})
+    assert json.loads(chat_requests(emu)[-1].headers["cf-aig-metadata"]) == {"user": "gateway"}
 
 
 def test_derived_state_follows_the_fields(emu: GatewayEmulator, clients: dict[str, Any]) -> None:

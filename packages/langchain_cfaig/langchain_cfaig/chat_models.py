@@ -8,18 +8,18 @@ from typing import Any, ClassVar, Literal, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.output_parsers.base import OutputParserLike
 from langchain_core.output_parsers.openai_tools import JsonOutputKeyToolsParser, PydanticToolsParser
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableConfig, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field
 
-from cfaig import AsyncChatStream, ChatRequest, ChatStream, GatewayOptions, parse_model
+from cfaig import AsyncChatStream, ChatRequest, ChatStream, parse_model
 from cfaig.capabilities import StructuredMethod, capabilities
 from cfaig.errors import ConfigurationError
 from cfaig.integration.fields import GatewayFields
@@ -50,8 +50,9 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
     logs, retries, cost, BYOK) are fields and per-call keyword arguments; they are sent as ``cf-aig-*``
     headers. The HTTP work, retries and error mapping are the ``cfaig`` core's.
 
-    Per call, ``metadata={...}`` (or ``gateway_metadata={...}``) is the gateway's log metadata, and
-    ``gateway_options={...}`` takes any option by name.
+    Per call, ``gateway_metadata={...}`` is the gateway's log metadata and ``gateway_options={...}`` takes
+    any option by name. LangChain's own ``metadata`` (the field and ``config={"metadata": ...}``) is run
+    metadata for tracing and is not sent to the gateway.
 
     Example:
         ```python
@@ -67,6 +68,7 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         answer = model.invoke("Hello!")
         answer.response_metadata["cf_aig_log_id"]
         model.invoke("Hello again", skip_cache=True, model="openai/gpt-5-mini")  # per call
+        model.invoke("Hi", gateway_metadata={"user": "u-1"})  # cf-aig-metadata for this call
         ```
     """
 
@@ -80,8 +82,7 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
     # cache_key, gateway_metadata, collect_log, ..., no_wholesale) and the injected clients
     # (gateway_client, async_gateway_client) come from cfaig.integration.fields.GatewayFields: the same
     # names, defaults and environment variables as every other cfaig class. ``metadata`` is LangChain's
-    # own run metadata; its entries (except LangChain's internal ``lc_*`` keys) are also sent as
-    # cf-aig-metadata unless ``gateway_metadata`` is set.
+    # own run metadata (tracing); it is never sent to the gateway.
 
     fallbacks: list[str] | None = None
     """Model strings tried in order when the first fails (one Universal-endpoint request)."""
@@ -106,13 +107,6 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
     """Stream under ``invoke`` too (callbacks then see tokens as they arrive)."""
 
     _model_strings: ClassVar[tuple[str, ...]] = ("model", "fallbacks")
-    _derived_from: ClassVar[frozenset[str]] = GatewayFields._derived_from | {"metadata"}
-
-    def _derive(self) -> None:
-        super()._derive()
-        run_metadata = _gateway_metadata(self.metadata)
-        if run_metadata and self.gateway_metadata is None:
-            self._gateway.options = self._gateway.options.merged(GatewayOptions(metadata=run_metadata))
 
     # --- identity ----------------------------------------------------------------------------------
 
@@ -185,52 +179,6 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
 
     def _wants_usage(self, kwargs: Mapping[str, Any]) -> bool:
         return bool(kwargs.get("stream_usage", self.stream_usage))
-
-    # --- per-call ``metadata=`` -------------------------------------------------------------------------
-    # LangChain's invoke/stream pass their own ``metadata`` (run tracing) down to generate, so a caller's
-    # ``metadata=`` keyword would collide with it. These overrides take it as the gateway's metadata
-    # (cf-aig-metadata), as every other gateway option is taken per call. ``.bind(metadata=...)`` and
-    # ``batch`` go through them too.
-
-    def invoke(
-        self,
-        input: LanguageModelInput,
-        config: RunnableConfig | None = None,
-        *,
-        stop: list[str] | None = None,
-        **kwargs: Any,
-    ) -> AIMessage:
-        return super().invoke(input, config, stop=stop, **_per_call_metadata(kwargs))
-
-    async def ainvoke(
-        self,
-        input: LanguageModelInput,
-        config: RunnableConfig | None = None,
-        *,
-        stop: list[str] | None = None,
-        **kwargs: Any,
-    ) -> AIMessage:
-        return await super().ainvoke(input, config, stop=stop, **_per_call_metadata(kwargs))
-
-    def stream(
-        self,
-        input: LanguageModelInput,
-        config: RunnableConfig | None = None,
-        *,
-        stop: list[str] | None = None,
-        **kwargs: Any,
-    ) -> Iterator[AIMessageChunk]:
-        return super().stream(input, config, stop=stop, **_per_call_metadata(kwargs))
-
-    def astream(
-        self,
-        input: LanguageModelInput,
-        config: RunnableConfig | None = None,
-        *,
-        stop: list[str] | None = None,
-        **kwargs: Any,
-    ) -> AsyncIterator[AIMessageChunk]:
-        return super().astream(input, config, stop=stop, **_per_call_metadata(kwargs))
 
     # --- the four paths -------------------------------------------------------------------------------
 
@@ -406,19 +354,6 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
         parser_with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
         return RunnableMap(raw=llm) | parser_with_fallback
-
-
-def _per_call_metadata(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Per-call ``metadata=`` renamed to ``gateway_metadata=`` before LangChain adds its own ``metadata``."""
-    if "metadata" in kwargs:
-        kwargs = dict(kwargs)
-        kwargs["gateway_metadata"] = kwargs.pop("metadata")
-    return kwargs
-
-
-def _gateway_metadata(metadata: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The user's run metadata without LangChain's internal ``lc_*`` entries."""
-    return {key: value for key, value in (metadata or {}).items() if not key.startswith("lc_")}
 
 
 def _json_parser(schema: dict[str, Any] | type | None, is_pydantic: bool) -> OutputParserLike[Any]:
