@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from typing import Any
 
 import pytest
@@ -136,6 +137,22 @@ def test_assignment_derives_again_and_a_bad_value_is_refused() -> None:
         settings.cache_ttl = 5
     assert settings.cache_ttl is None  # left as it was
     assert settings._gateway.options.cache_ttl is None
+
+
+def test_a_deep_copy_shares_the_clients() -> None:
+    settings = Settings(account_id="acct-deep-copy")
+    client = settings.client  # a thread-locked pool: copying it would fail
+    copied = settings.model_copy(deep=True)
+    assert copied.client is client
+    assert copied._gateway is not settings._gateway
+
+
+def test_a_used_instance_pickles_without_its_clients() -> None:
+    settings = Settings(account_id="acct-pickle", cache_ttl=120)
+    assert settings.client is shared_client(settings._gateway.config)
+    restored = pickle.loads(pickle.dumps(settings))  # noqa: S301 - our own bytes, just written
+    assert restored._gateway.options.cache_ttl == 120
+    assert restored.client is settings.client  # the shared client for the same configuration
 
 
 # --- client resolution ---------------------------------------------------------------------------

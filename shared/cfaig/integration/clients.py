@@ -67,6 +67,15 @@ class GatewayState:
             self._async_client = _shared_async_client(self.config)
         return self._async_client
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> GatewayState:
+        """A copy sharing the clients: they are connection pools (which cannot be copied), not values; the
+        configuration and options are immutable."""
+        return GatewayState(self.config, self.options, self._client, self._async_client)
+
+    def __reduce__(self) -> tuple[type[GatewayState], tuple[GatewayConfig, GatewayOptions]]:
+        """Pickled without its clients (pools do not pickle); the unpickled state looks the shared one up."""
+        return GatewayState, (self.config, self.options)
+
     def describe(self) -> dict[str, Any]:
         """Where requests go, for tracing and instrumentation (never a credential)."""
         return {"gateway_id": self.config.gateway_id, "surface": self.config.surface}
