@@ -157,13 +157,20 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
             ),
         )
 
-    def _stream_response(self, stream: ChatStream | AsyncChatStream, chunk: ChatCompletionChunk) -> ChatResponse | None:
+    def _stream_kwargs(self, stream: ChatStream | AsyncChatStream) -> dict[str, Any]:
+        """What every streamed response reports before the end: who answers and the gateway's keys (known
+        from the response headers, so worked out once per stream)."""
+        return response_kwargs(stream.meta, model=self.model, finish_reason=None, usage=None)
+
+    def _stream_response(
+        self, stream: ChatStream | AsyncChatStream, chunk: ChatCompletionChunk, known: dict[str, Any]
+    ) -> ChatResponse | None:
         """The cumulative response after ``chunk``, or ``None`` when the chunk adds nothing."""
         delta = chunk.choices[0].delta if chunk.choices else None
         if delta is None or not (delta.content or delta.reasoning or delta.tool_calls):
             return None
         snapshot = stream.accumulator.snapshot(stream.meta)
-        kwargs = response_kwargs(stream.meta, model=self.model, finish_reason=None, usage=None)
+        kwargs = dict(known)
         if delta.reasoning:
             kwargs["thinking_delta"] = delta.reasoning
         return ChatResponse(
@@ -191,7 +198,8 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
 
         def gen() -> Generator[ChatResponse, None, None]:
             with stream:
-                yield from filter(None, (self._stream_response(stream, chunk) for chunk in stream))
+                known = self._stream_kwargs(stream)
+                yield from filter(None, (self._stream_response(stream, chunk, known) for chunk in stream))
                 yield self._final_response(stream)
 
         return gen()
@@ -206,8 +214,9 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
 
         async def gen() -> AsyncGenerator[ChatResponse, None]:
             async with stream:
+                known = self._stream_kwargs(stream)
                 async for chunk in stream:
-                    if (response := self._stream_response(stream, chunk)) is not None:
+                    if (response := self._stream_response(stream, chunk, known)) is not None:
                         yield response
                 yield self._final_response(stream)
 

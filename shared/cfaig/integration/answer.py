@@ -19,13 +19,6 @@ EXTRA_CONTENT_KEY: Final = "tool_call_extra_content"
 """``additional_kwargs`` key of a message holding ``{tool_call_id: extra_content}``: provider fields of each
 tool call (Gemini's thought signatures) that must be sent back with the history."""
 
-_GATEWAY_KEYS: Final = (
-    ("cf_aig_log_id", "log_id"),
-    ("cf_aig_cache_status", "cache_status"),
-    ("cf_aig_step", "step"),
-    ("cf_aig_event_id", "event_id"),
-)
-
 
 def gateway_fields(meta: GatewayMeta) -> dict[str, Any]:
     """The gateway's answer headers as ``cf_aig_*`` keys (log id, cache status, step, event id).
@@ -33,7 +26,16 @@ def gateway_fields(meta: GatewayMeta) -> dict[str, Any]:
     A key is present only when the gateway sent its header, so a key never holds ``None``: ``"cf_aig_step"
     in answer`` means the gateway said which step served.
     """
-    return {key: value for key, name in _GATEWAY_KEYS if (value := getattr(meta, name)) is not None}
+    fields: dict[str, Any] = {}
+    if meta.log_id is not None:
+        fields["cf_aig_log_id"] = meta.log_id
+    if meta.cache_status is not None:
+        fields["cf_aig_cache_status"] = meta.cache_status
+    if meta.step is not None:
+        fields["cf_aig_step"] = meta.step
+    if meta.event_id is not None:
+        fields["cf_aig_event_id"] = meta.event_id
+    return fields
 
 
 class TokenCounts(NamedTuple):
