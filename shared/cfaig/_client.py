@@ -23,13 +23,16 @@ import httpx
 
 from cfaig import _aiohttp
 from cfaig import _constants as c
+from cfaig._error_mapping import make_status_error, map_transport_errors
+from cfaig._gateway_codes import gateway_code
 from cfaig._logging import logger, setup_from_env
+from cfaig._redact import scrub
 from cfaig._request import Endpoint, PreparedRequest, RequestBuilder, Target
 from cfaig._response import parse_chat, parse_embeddings, parse_meta, parse_responses
 from cfaig._retry import RetryPolicy
 from cfaig._streaming import AsyncChatStream, ChatStream, StreamDecoder
 from cfaig.config import GatewayConfig
-from cfaig.errors import ConfigurationError, GatewayError, make_status_error, map_transport_errors, scrub
+from cfaig.errors import ConfigurationError, GatewayError
 from cfaig.model_ref import embedding_support, parse_model
 from cfaig.options import GatewayOptions
 from cfaig.types import (
@@ -47,7 +50,6 @@ if TYPE_CHECKING:
 __all__ = ["AsyncGatewayClient", "GatewayClient"]
 
 _T = TypeVar("_T")
-_NO_FALLBACK_CODES = frozenset({2001, 2009, 10000})  # the same for every step: falling back cannot help
 
 
 @functools.cache
@@ -155,7 +157,8 @@ def _attempts(prepared: PreparedRequest, policy: RetryPolicy) -> _Flow:
             yield _Sleep(delay)
             slept += delay
             retries += 1
-        if step == last or outcome.code in _NO_FALLBACK_CODES:
+        known = gateway_code(outcome.code)
+        if step == last or (known is not None and not known.falls_back):  # the same for every step
             raise outcome
         logger.info(
             "%s failed (%s); falling back to %s",

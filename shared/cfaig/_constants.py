@@ -75,8 +75,3 @@ H_PROVIDER: Final = "cf-aig-provider"
 H_DLP: Final = "cf-aig-dlp"
 H_RETRY_AFTER: Final = "retry-after"
 H_RETRY_AFTER_MS: Final = "retry-after-ms"
-
-SENSITIVE_HEADERS: Final = frozenset(
-    {"authorization", "cf-aig-authorization", "x-api-key", "x-goog-api-key", "api-key", "proxy-authorization"}
-)
-"""Header names whose values are credentials: redacted in logs, errors and cassettes."""

@@ -1,13 +1,12 @@
 """The only code that writes request headers: both auth headers, every ``cf-aig-*`` option, User-Agent.
 
-It is also the only place a secret is unwrapped, and it provides the redaction used by logging.
+It is also the only place a secret is unwrapped (redaction is ``_redact``'s job).
 """
 
 from __future__ import annotations
 
 import json
 import platform
-from collections.abc import Mapping
 
 from cfaig import _constants as c
 from cfaig._version import __version__
@@ -19,13 +18,10 @@ __all__ = [
     "base_headers",
     "management_headers",
     "option_headers",
-    "redact_headers",
     "step_headers",
 ]
 
 USER_AGENT = f"cfaig/{__version__} python/{platform.python_version()}"
-
-_REDACTED = "**********"
 
 
 def _flag(value: bool) -> str:
@@ -106,8 +102,3 @@ def option_headers(options: GatewayOptions | None) -> dict[str, str]:
     if options.no_wholesale is not None:
         headers[c.H_NO_WHOLESALE] = _flag(options.no_wholesale)
     return headers
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """A copy with every credential header's value replaced, for logs and error reports."""
-    return {name: (_REDACTED if name.lower() in c.SENSITIVE_HEADERS else value) for name, value in headers.items()}

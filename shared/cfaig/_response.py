@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from cfaig import _constants as c
-from cfaig.errors import MalformedResponseError, excerpt
+from cfaig._redact import excerpt
+from cfaig.errors import MalformedResponseError
 from cfaig.types import ChatCompletion, EmbeddingResponse, GatewayMeta, ResponsesResult
 
 __all__ = ["parse_chat", "parse_embeddings", "parse_meta", "parse_responses"]

@@ -17,7 +17,8 @@ from typing import Any
 import httpx
 
 from cfaig._client import GatewayClient
-from cfaig._headers import redact_headers
+from cfaig._gateway_codes import gateway_code
+from cfaig._redact import SETTING_MASK, is_secret_setting, redact_headers
 from cfaig._version import __version__
 from cfaig.config import ENV_VARS
 from cfaig.errors import (
@@ -208,7 +209,7 @@ def _doctor(args: argparse.Namespace) -> int:
     for field, names in ENV_VARS.items():
         for name in names:
             value = os.environ.get(name)
-            shown = "(not set)" if value is None else ("********" if "TOKEN" in name else value)
+            shown = "(not set)" if value is None else (SETTING_MASK if is_secret_setting(name) else value)
             print(f"  {name:<24} {shown}   -> {field}")
     try:
         parse_model(args.model)
@@ -226,8 +227,8 @@ def _doctor(args: argparse.Namespace) -> int:
         config = client.config
         print("configuration:")
         for name, value in config:
-            secret = ("token" in name or "key" in name) and value is not None
-            print(f"  {name:<20} {'********' if secret else value}")
+            secret = is_secret_setting(name) and value is not None
+            print(f"  {name:<20} {SETTING_MASK if secret else value}")
         prepared = client._builder.chat({"model": args.model, "messages": [{"role": "user", "content": "ping"}]})
         target = prepared.targets[0]
         print(f"a chat request goes to:\n  POST {target.url}")
@@ -249,7 +250,7 @@ def _probe(client: GatewayClient, url: str, headers: dict[str, str]) -> int:
     except httpx.TransportError as exc:
         print(f"  PROBLEM network: {type(exc).__name__}: {exc}; check connectivity, proxies and base_url")
         return EXIT_NETWORK
-    from cfaig.errors import make_status_error
+    from cfaig._error_mapping import make_status_error
 
     if response.status_code < 400:
         print(f"  OK: the gateway answered {response.status_code}")
@@ -257,14 +258,12 @@ def _probe(client: GatewayClient, url: str, headers: dict[str, str]) -> int:
     error = make_status_error(
         response.status_code, response.content, response.headers, gateway_id=client.config.gateway_id
     )
-    if error.code in (2019, 7003) or (error.status_code in (400, 422) and error.code not in (2001, 2009, 10000)):
+    known = gateway_code(error.code)
+    diagnosis = known.diagnosis if known is not None else None
+    if (known is not None and known.probe_passed) or (error.status_code in (400, 422) and diagnosis is None):
         print(f"  OK: the gateway is reachable, the gateway exists and accepts these credentials ({error.status_code})")
         return EXIT_OK
-    diagnosis = {
-        2001: "the gateway does not exist in this account: create it or use --gateway-id default",
-        2009: "the gateway is authenticated and the token is missing or wrong: set CF_AIG_TOKEN",
-        10000: "the Cloudflare API token is missing or invalid for the REST surface",
-    }.get(error.code if isinstance(error.code, int) else -1, error.hint or "see the message above")
+    diagnosis = diagnosis or error.hint or "see the message above"
     print(f"  PROBLEM HTTP {error.status_code} code {error.code}: {diagnosis}")
     return EXIT_GATEWAY
 

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cfaig import GatewayConfig, GatewayOptions
-from cfaig._headers import base_headers, option_headers, redact_headers, step_headers
+from cfaig._headers import base_headers, option_headers, step_headers
+from cfaig._redact import redact_headers
 from cfaig.errors import ConfigurationError
 
 

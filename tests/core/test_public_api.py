@@ -64,3 +64,13 @@ def test_importing_cfaig_pulls_no_framework() -> None:
     code = "import sys, cfaig; bad = [m for m in sys.modules if m.startswith(('langchain', 'llama_index'))]; print(bad)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout  # noqa: S603
     assert out.strip() == "[]"
+
+
+def test_errors_all_is_the_class_tree() -> None:
+    for name in errors.__all__:
+        value = getattr(errors, name)
+        assert isinstance(value, type), name
+        assert issubclass(value, errors.CfaigError), name
+    for helper in ("make_status_error", "map_transport_errors", "parse_retry_after", "scrub", "excerpt"):
+        assert helper not in errors.__all__
+        assert not hasattr(errors, helper), helper
