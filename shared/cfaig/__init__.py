@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from cfaig._streaming import AsyncChatStream, ChatAccumulator, ChatStream
     from cfaig.config import GatewayConfig
     from cfaig.errors import CfaigError, ConfigurationError, GatewayError
-    from cfaig.model_ref import PROVIDERS, ModelRef, parse_model
+    from cfaig.model_ref import ModelRef, parse_model
     from cfaig.options import OPTION_FIELDS, CustomCost, GatewayOptions
+    from cfaig.providers import PROVIDERS
     from cfaig.types import (
         ChatCompletion,
         ChatCompletionChunk,
@@ -49,12 +50,12 @@ _EXPORTS: dict[str, str] = {
     "CfaigError": "cfaig.errors",
     "ConfigurationError": "cfaig.errors",
     "GatewayError": "cfaig.errors",
-    "PROVIDERS": "cfaig.model_ref",
     "ModelRef": "cfaig.model_ref",
     "parse_model": "cfaig.model_ref",
     "OPTION_FIELDS": "cfaig.options",
     "CustomCost": "cfaig.options",
     "GatewayOptions": "cfaig.options",
+    "PROVIDERS": "cfaig.providers",
     "ChatCompletion": "cfaig.types",
     "ChatCompletionChunk": "cfaig.types",
     "ChatRequest": "cfaig.types",

@@ -33,8 +33,9 @@ from cfaig._retry import RetryPolicy
 from cfaig._streaming import AsyncChatStream, ChatStream, StreamDecoder
 from cfaig.config import GatewayConfig
 from cfaig.errors import ConfigurationError, GatewayError
-from cfaig.model_ref import embedding_support, parse_model
+from cfaig.model_ref import parse_model
 from cfaig.options import GatewayOptions
+from cfaig.providers import DEFAULT_EMBEDDING_CONCURRENCY, embedding_support
 from cfaig.types import (
     ChatCompletion,
     ChatRequest,
@@ -437,7 +438,7 @@ class GatewayClient(_BaseClient):
         texts: Sequence[str],
         *,
         batch_size: int | None = None,
-        max_concurrency: int = c.DEFAULT_EMBEDDING_CONCURRENCY,
+        max_concurrency: int = DEFAULT_EMBEDDING_CONCURRENCY,
         dimensions: int | None = None,
         encoding_format: Literal["float", "base64"] | None = None,
         extra_body: Mapping[str, Any] | None = None,
@@ -650,7 +651,7 @@ class AsyncGatewayClient(_BaseClient):
         texts: Sequence[str],
         *,
         batch_size: int | None = None,
-        max_concurrency: int = c.DEFAULT_EMBEDDING_CONCURRENCY,
+        max_concurrency: int = DEFAULT_EMBEDDING_CONCURRENCY,
         dimensions: int | None = None,
         encoding_format: Literal["float", "base64"] | None = None,
         extra_body: Mapping[str, Any] | None = None,

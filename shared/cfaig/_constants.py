@@ -34,8 +34,6 @@ RETRY_JITTER: Final = 0.25
 MAX_CONNECTIONS: Final = 200
 MAX_KEEPALIVE_CONNECTIONS: Final = 100
 ERROR_EXCERPT_CHARS: Final = 300
-DEFAULT_EMBEDDING_CONCURRENCY: Final = 4
-"""Embedding batches in flight at once in ``embed_many``."""
 
 # --- limits the gateway documents (spec section 4, 7.9) ----------------------------------------
 MIN_CACHE_TTL: Final = 60

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cfaig._headers import base_headers, management_headers, option_headers, step_headers
-from cfaig.capabilities import adapt_for_provider
+from cfaig._logging import logger
 from cfaig.config import GatewayConfig
 from cfaig.errors import ConfigurationError
-from cfaig.model_ref import OPENAI_COMPATIBLE_PATHS, ModelRef, embedding_support, parse_model
+from cfaig.model_ref import ModelRef, parse_model
 from cfaig.options import GatewayOptions
+from cfaig.providers import embedding_support, openai_compatible_providers, provider_info
 from cfaig.types import ChatRequest, EmbeddingRequest
 
 __all__ = ["Endpoint", "PreparedRequest", "RequestBuilder", "Target"]
@@ -51,6 +52,39 @@ class PreparedRequest:
     step_models: tuple[str, ...] = ()
     """For a Universal-endpoint request: the model string of each step, to read ``cf-aig-step`` against."""
     gateway_id: str | None = None
+
+
+_warned: set[tuple[str, str]] = set()
+
+
+def adapt_for_provider(body: dict[str, Any], ref: ModelRef) -> dict[str, Any]:
+    """``body`` adjusted to what ``ref``'s provider accepts (``cfaig.providers``), a copy when anything changes.
+
+    Applied to every request and every fallback step, so a parameter a provider rejects (a 400 for the
+    whole request) is never sent to it; each adjustment is logged at WARNING once per provider and
+    parameter. ``max_tokens`` becomes ``max_completion_tokens`` where the provider wants that.
+    """
+    caps = provider_info(ref.provider).capabilities
+    rename_max_tokens = caps.max_completion_tokens and "max_tokens" in body
+    if caps.parallel_tool_calls and caps.tool_choice_required and not rename_max_tokens:
+        return body
+    changed = dict(body)
+    if rename_max_tokens:
+        value = changed.pop("max_tokens")
+        changed.setdefault("max_completion_tokens", value)
+    if not caps.parallel_tool_calls and "parallel_tool_calls" in changed:
+        del changed["parallel_tool_calls"]
+        _warn_once(ref.provider, "parallel_tool_calls", "it was left out of the request")
+    if not caps.tool_choice_required and changed.get("tool_choice") == "required":
+        changed["tool_choice"] = "auto"
+        _warn_once(ref.provider, "tool_choice='required'", "'auto' was sent instead")
+    return changed
+
+
+def _warn_once(provider: str, parameter: str, instead: str) -> None:
+    if (provider, parameter) not in _warned:
+        _warned.add((provider, parameter))
+        logger.warning("%s does not accept %s through the gateway; %s", provider, parameter, instead)
 
 
 def _dumps(payload: Any) -> bytes:
@@ -158,11 +192,11 @@ class RequestBuilder:
     def _gateway_chat_route(self, ref: ModelRef, endpoint: Endpoint) -> tuple[str, str]:
         if endpoint == "unified":
             return f"{self.gateway_root}/compat/chat/completions", ref.qualified
-        path = OPENAI_COMPATIBLE_PATHS.get(ref.provider)
+        path = provider_info(ref.provider).chat_path
         if path is None:
             raise ConfigurationError(
                 f"provider '{ref.provider}' has no OpenAI-compatible route of its own on the gateway; "
-                f"use endpoint='unified' (providers with one: {', '.join(OPENAI_COMPATIBLE_PATHS)})"
+                f"use endpoint='unified' (providers with one: {', '.join(openai_compatible_providers())})"
             )
         return f"{self.gateway_root}/{path}", ref.model
 

@@ -30,12 +30,11 @@ from cfaig.errors import (
 )
 from cfaig.model_ref import parse_model
 from cfaig.options import GatewayOptions
+from cfaig.providers import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
 
 __all__ = ["EXIT_CONFIG", "EXIT_GATEWAY", "EXIT_NETWORK", "EXIT_OK", "EXIT_USAGE", "main"]
 
 EXIT_OK, EXIT_USAGE, EXIT_CONFIG, EXIT_GATEWAY, EXIT_NETWORK = 0, 2, 3, 4, 5
-DEFAULT_CHAT_MODEL = "workers-ai/@cf/meta/llama-3.3-70b-instruct-fp8-fast"
-DEFAULT_EMBED_MODEL = "workers-ai/@cf/baai/bge-base-en-v1.5"
 
 
 def _metadata(items: Sequence[str]) -> dict[str, str | int | float | bool] | None:
@@ -96,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     embed = sub.add_parser("embed", help="embed texts", description="Embed one or more texts; prints JSON.")
     embed.add_argument("texts", nargs="+", help="the texts to embed")
     embed.add_argument(
-        "--model", "-m", default=DEFAULT_EMBED_MODEL, help=f"provider/model (default {DEFAULT_EMBED_MODEL})"
+        "--model", "-m", default=DEFAULT_EMBEDDING_MODEL, help=f"provider/model (default {DEFAULT_EMBEDDING_MODEL})"
     )
     embed.add_argument("--dimensions", type=int, help="output dimensions (OpenAI models)")
     connection(embed)

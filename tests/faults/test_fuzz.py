@@ -30,7 +30,8 @@ from cfaig.errors import (
     GatewayError,
     MalformedResponseError,
 )
-from cfaig.model_ref import PROVIDERS, parse_model
+from cfaig.model_ref import parse_model
+from cfaig.providers import PROVIDERS
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SMALL = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -29,9 +29,9 @@ from cfaig import (
     shared_async_client,
     shared_client,
 )
-from cfaig.capabilities import StructuredMethod, capabilities
 from cfaig.errors import ConfigurationError
 from cfaig.integration import GatewayFields, chat_request, split_call_kwargs
+from cfaig.providers import StructuredMethod, capabilities
 from langchain_cfaig import _convert
 
 __all__ = ["ChatCloudflareAIGateway"]
@@ -398,7 +398,7 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
     ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
         """A runnable that answers with ``schema`` (a pydantic class, a TypedDict or a JSON schema).
 
-        ``method`` defaults to what the model's provider does best (``cfaig.capabilities``):
+        ``method`` defaults to what the model's provider does best (``cfaig.providers``):
         ``json_schema`` (response_format), ``function_calling`` (a forced tool call) or ``json_mode``.
         """
         if kwargs:

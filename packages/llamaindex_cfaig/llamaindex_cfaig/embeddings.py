@@ -21,7 +21,7 @@ from cfaig import (
 )
 from cfaig.errors import ConfigurationError
 from cfaig.integration import GatewayFields, pop_metadata_kwarg
-from llamaindex_cfaig._models import DEFAULT_EMBEDDING_MODEL, DEFAULT_MAX_CONCURRENCY, embedding_batch_limits
+from cfaig.providers import DEFAULT_EMBEDDING_CONCURRENCY, DEFAULT_EMBEDDING_MODEL, embedding_batch_limits
 
 __all__ = ["CloudflareAIGatewayEmbedding"]
 
@@ -46,7 +46,7 @@ class CloudflareAIGatewayEmbedding(GatewayFields, BaseEmbedding):
         default=None, gt=0, description="Output dimensions (OpenAI text-embedding-3 models only)."
     )
     max_concurrency: int = Field(
-        default=DEFAULT_MAX_CONCURRENCY, ge=1, description="Async embedding requests in flight at once."
+        default=DEFAULT_EMBEDDING_CONCURRENCY, ge=1, description="Async embedding requests in flight at once."
     )
 
     _config: GatewayConfig = PrivateAttr()
