@@ -18,9 +18,9 @@ from cfaig._version import __version__
 if TYPE_CHECKING:
     from cfaig import errors
     from cfaig._client import AsyncGatewayClient, GatewayClient
-    from cfaig._request import Endpoint
+    from cfaig._client_cache import shared_async_client, shared_client
+    from cfaig._request import Endpoint, RequestPreview
     from cfaig._retry import RetryPolicy
-    from cfaig._shared import shared_async_client, shared_client
     from cfaig._streaming import AsyncChatStream, ChatAccumulator, ChatStream
     from cfaig.config import GatewayConfig
     from cfaig.errors import CfaigError, ConfigurationError, GatewayError
@@ -40,9 +40,10 @@ _EXPORTS: dict[str, str] = {
     "AsyncGatewayClient": "cfaig._client",
     "GatewayClient": "cfaig._client",
     "Endpoint": "cfaig._request",
+    "RequestPreview": "cfaig._request",
     "RetryPolicy": "cfaig._retry",
-    "shared_async_client": "cfaig._shared",
-    "shared_client": "cfaig._shared",
+    "shared_async_client": "cfaig._client_cache",
+    "shared_client": "cfaig._client_cache",
     "AsyncChatStream": "cfaig._streaming",
     "ChatAccumulator": "cfaig._streaming",
     "ChatStream": "cfaig._streaming",
@@ -86,6 +87,7 @@ __all__ = [
     "GatewayMeta",
     "GatewayOptions",
     "ModelRef",
+    "RequestPreview",
     "RetryPolicy",
     "__version__",
     "errors",

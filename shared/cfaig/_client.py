@@ -1,36 +1,34 @@
-"""GatewayClient and AsyncGatewayClient.
+"""GatewayClient and AsyncGatewayClient: the two clients, and the I/O-free half they share.
 
 Everything that does no I/O lives in :class:`_BaseClient` and the pure modules (request building,
-the retry/fallback flow, parsing, error mapping). The two clients only send, sleep, read and close,
-and differ only by ``await``: both drive the same :func:`_attempts` generator.
+the retry/fallback plan in ``_retry``, parsing, error mapping); the connection pools are in
+``_transports``. The two clients only send, sleep, read and close, and differ only by ``await``: both
+follow the same :func:`~cfaig._retry.attempts` plan.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import ssl
-import threading
 import time
-import weakref
-from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 import httpx
 
-from cfaig import _aiohttp
-from cfaig import _constants as c
+from cfaig._constants import H_STEP
 from cfaig._error_mapping import make_status_error, map_transport_errors
-from cfaig._gateway_codes import gateway_code
-from cfaig._logging import logger, setup_from_env
+from cfaig._logging import setup_from_env
 from cfaig._redact import scrub
-from cfaig._request import Endpoint, PreparedRequest, RequestBuilder, Target
+from cfaig._request import Endpoint, PreparedRequest, RequestBuilder, RequestPreview, Target
 from cfaig._response import parse_chat, parse_embeddings, parse_meta, parse_responses
-from cfaig._retry import RetryPolicy
+from cfaig._retry import Attempt, RetryPolicy, attempts
 from cfaig._streaming import AsyncChatStream, ChatStream, StreamDecoder
+from cfaig._transports import _aiohttp
+from cfaig._transports._aiohttp import AiohttpPool
+from cfaig._transports._httpx import AsyncHttpxPool, SyncPool, default_ssl_context, gateway_headers
+from cfaig._transports._loop_pools import LoopPools
 from cfaig.config import GatewayConfig
 from cfaig.errors import ConfigurationError, GatewayError
 from cfaig.model_ref import parse_model
@@ -45,129 +43,10 @@ from cfaig.types import (
     ResponsesResult,
 )
 
-if TYPE_CHECKING:
-    import aiohttp
-
 __all__ = ["AsyncGatewayClient", "GatewayClient"]
 
 _T = TypeVar("_T")
-
-
-@functools.cache
-def _default_ssl_context() -> ssl.SSLContext:
-    """One verified TLS context per process: building one costs tens of milliseconds."""
-    return httpx.create_ssl_context()
-
-
-def _timeout(config: GatewayConfig) -> httpx.Timeout:
-    return httpx.Timeout(config.timeout, connect=min(config.timeout, c.DEFAULT_CONNECT_TIMEOUT))
-
-
-def _limits() -> httpx.Limits:
-    return httpx.Limits(max_connections=c.MAX_CONNECTIONS, max_keepalive_connections=c.MAX_KEEPALIVE_CONNECTIONS)
-
-
-async def _close_pool(pool: httpx.AsyncClient | aiohttp.ClientSession) -> None:
-    if isinstance(pool, httpx.AsyncClient):
-        await pool.aclose()
-    elif not pool.closed:
-        await pool.close()
-
-
-async def _close_with_loop(pool: httpx.AsyncClient | aiohttp.ClientSession) -> AsyncGenerator[None, None]:
-    """Parked in an event loop once; the loop's shutdown (``asyncio.run`` does it) closes it, and the pool.
-
-    Without this, a pool left behind by a finished ``asyncio.run`` would keep its sockets open.
-    """
-    try:
-        yield
-        yield  # never resumed: only closed
-    finally:
-        await _close_pool(pool)
-
-
-@dataclass(slots=True)
-class _LoopPool:
-    pool: httpx.AsyncClient | aiohttp.ClientSession
-    closer: AsyncGenerator[None, None]
-    parked: bool = False
-
-
-@functools.lru_cache(maxsize=256)
-def _url(url: str) -> httpx.URL:
-    """Parsed once per distinct URL (a client uses a handful)."""
-    return httpx.URL(url)
-
-
-def _gateway_headers(headers: Any) -> Mapping[str, str]:
-    """The response headers the client reads, as a plain dict: httpx's ``Headers.get`` scans and decodes
-    every header on each lookup, and parse_meta makes about ten."""
-    raw = getattr(headers, "raw", None)
-    if raw is None:  # aiohttp's case-insensitive multidict is already cheap to query
-        return cast(Mapping[str, str], headers)
-    return {
-        name.decode("latin-1").lower(): value.decode("latin-1")
-        for name, value in raw
-        if name[:7].lower() == b"cf-aig-" or name.lower() in (b"content-type", b"retry-after", b"retry-after-ms")
-    }
-
-
-# --- the attempt flow, shared by both worlds -----------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Send:
-    target: Target
-    step: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Sleep:
-    seconds: float
-
-
-_Flow = Generator[_Send | _Sleep, "httpx.Response | GatewayError | None", tuple[httpx.Response, int]]
-
-
-def _attempts(prepared: PreparedRequest, policy: RetryPolicy) -> _Flow:
-    """Yield what to do next (send a target, or sleep); receive the 2xx response or the mapped error.
-
-    Retries follow ``policy``; when a target's retries are spent, the next target is tried (client-side
-    fallback on the REST surface); the last error is raised when every target failed.
-    """
-    slept = 0.0
-    last = len(prepared.targets) - 1
-    for step, target in enumerate(prepared.targets):
-        retries = 0
-        while True:
-            outcome = yield _Send(target, step)
-            if not isinstance(outcome, GatewayError):  # a 2xx response (httpx's, or the aiohttp adapter)
-                assert outcome is not None
-                return outcome, step
-            delay = policy.next_delay(outcome, retries, slept)
-            if delay is None:
-                break
-            logger.debug(
-                "retrying %s in %.2fs (retry %d of %d) after %s",
-                target.served_by,
-                delay,
-                retries + 1,
-                policy.max_retries,
-                type(outcome).__name__,
-            )
-            yield _Sleep(delay)
-            slept += delay
-            retries += 1
-        known = gateway_code(outcome.code)
-        if step == last or (known is not None and not known.falls_back):  # the same for every step
-            raise outcome
-        logger.info(
-            "%s failed (%s); falling back to %s",
-            target.served_by,
-            outcome,
-            prepared.targets[step + 1].served_by,
-        )
-    raise AssertionError("unreachable: a prepared request has at least one target")
+_AsyncPool = AiohttpPool | AsyncHttpxPool
 
 
 # --- the shared, I/O-free half -----------------------------------------------------------------
@@ -219,6 +98,20 @@ class _BaseClient:
             endpoint=endpoint,
         )
 
+    def describe_chat(
+        self,
+        request: ChatRequest,
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        fallbacks: Sequence[str] | None = None,
+        endpoint: Endpoint = "unified",
+    ) -> RequestPreview:
+        """Where :meth:`chat` would send ``request`` and with which headers, credentials masked; no I/O.
+
+        Raises the same :class:`ConfigurationError` ``chat`` would, before any request.
+        """
+        return self._prepare_chat(request, options, fallbacks, False, endpoint).preview()
+
     @staticmethod
     def _embedding_batches(
         model: str,
@@ -252,7 +145,7 @@ class _BaseClient:
     @staticmethod
     def _meta(response: httpx.Response, prepared: PreparedRequest, step: int) -> tuple[GatewayMeta, str]:
         """What the gateway reported, and the content type, from one pass over the response headers."""
-        headers = _gateway_headers(response.headers)
+        headers = gateway_headers(response.headers)
         meta = parse_meta(
             headers,
             response.status_code,
@@ -276,7 +169,7 @@ class _BaseClient:
     def _error(self, response: httpx.Response, body: bytes, target: Target, prepared: PreparedRequest) -> GatewayError:
         step = None
         provider = target.provider
-        raw = response.headers.get(c.H_STEP)
+        raw = response.headers.get(H_STEP)
         if raw is not None and raw.isdigit():
             step = int(raw)
             if step < len(prepared.step_models):  # a Universal request: the step names the provider
@@ -295,9 +188,15 @@ class _BaseClient:
         meta, _ = self._meta(response, prepared, step)
         return StreamDecoder(meta, provider=prepared.targets[step].provider, secrets=self._secrets)
 
-    @staticmethod
-    def _request(client: httpx.Client | httpx.AsyncClient, prepared: PreparedRequest, target: Target) -> httpx.Request:
-        return client.build_request(prepared.method, target.url, headers=target.headers, content=target.body)
+    def _probe_answer(
+        self, outcome: httpx.Response | GatewayError, prepared: PreparedRequest
+    ) -> GatewayMeta | GatewayError:
+        """What :meth:`GatewayClient.probe` returns for the probe's outcome (its body was read already)."""
+        if not isinstance(outcome, GatewayError):
+            return self._meta(outcome, prepared, 0)[0]
+        if outcome.status_code is None:  # no answer at all: the network, not the gateway
+            raise outcome
+        return outcome
 
 
 # --- sync ----------------------------------------------------------------------------------------
@@ -323,63 +222,29 @@ class GatewayClient(_BaseClient):
         super().__init__(config, options=options, retry_policy=retry_policy, **config_fields)
         if http_client is not None and transport is not None:
             raise ConfigurationError("pass http_client or transport, not both")
-        self._http = http_client
-        self._owns_http = http_client is None
-        self._transport = transport
-        self._extensions = {"timeout": _timeout(self.config).as_dict()}
-        self._lock = threading.Lock()
+        self._pool = SyncPool(self.config, http_client, transport)
 
     @property
     def http_client(self) -> httpx.Client:
         """The pooled ``httpx.Client``, created on first use."""
-        if self._http is None:
-            with self._lock:
-                if self._http is None:
-                    if self._transport is None:
-                        self._transport = httpx.HTTPTransport(verify=_default_ssl_context(), limits=_limits())
-                    self._http = httpx.Client(
-                        timeout=_timeout(self.config), transport=self._transport, follow_redirects=False
-                    )
-        return self._http
-
-    def _transport_send(self, prepared: PreparedRequest, target: Target, stream: bool) -> httpx.Response:
-        """Our own pool: straight to its transport. Client.send's cookie, auth, redirect and hook layers
-        have nothing to do for these requests and cost a third of a call (benchmarks/)."""
-        assert self._transport is not None
-        request = httpx.Request(
-            prepared.method, _url(target.url), headers=target.headers, content=target.body, extensions=self._extensions
-        )
-        response = self._transport.handle_request(request)
-        response.request = request
-        if not stream:
-            response.read()
-        return response
+        return self._pool.client
 
     def _run(self, prepared: PreparedRequest, *, stream: bool = False) -> tuple[httpx.Response, int]:
-        client = self.http_client
-        flow = _attempts(prepared, self.retry_policy)
-        action = next(flow)
+        flow = attempts(prepared, self.retry_policy)
+        attempt = next(flow)
         while True:
-            outcome: httpx.Response | GatewayError | None = None
-            if isinstance(action, _Sleep):
-                time.sleep(action.seconds)
-            else:
-                outcome = self._send(client, prepared, action, stream)
-            try:
-                action = flow.send(outcome)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
+            if attempt.wait is not None:
+                time.sleep(attempt.wait)
+            outcome = self._send(prepared, attempt, stream)
+            if not isinstance(outcome, GatewayError):
+                return outcome, attempt.step
+            attempt = flow.send(outcome)  # the next attempt, or the error raised when none is left
 
-    def _send(
-        self, client: httpx.Client, prepared: PreparedRequest, action: _Send, stream: bool
-    ) -> httpx.Response | GatewayError:
-        target = action.target
+    def _send(self, prepared: PreparedRequest, attempt: Attempt, stream: bool) -> httpx.Response | GatewayError:
+        target = attempt.target
         try:
-            with map_transport_errors(provider=target.provider, step=action.step):
-                if self._owns_http:
-                    response = self._transport_send(prepared, target, stream)
-                else:  # your client: its auth, proxies, hooks and cookies apply
-                    response = client.send(self._request(client, prepared, target), stream=stream)
+            with map_transport_errors(provider=target.provider, step=attempt.step):
+                response = self._pool.send(prepared.method, target.url, target.headers, target.body, stream=stream)
                 if response.status_code < 400:
                     return response
                 body = response.read()
@@ -477,11 +342,23 @@ class GatewayClient(_BaseClient):
         response, _ = self._run(prepared)
         response.close()
 
+    def probe(self, model: str) -> GatewayMeta | GatewayError:
+        """Ask the gateway about ``model``'s route for free: an empty chat body, which every gateway refuses
+        without calling a model (nothing is billed). ``cfaig doctor`` is built on it.
+
+        Returns the refusal as a typed error (its ``code`` says whether the gateway exists and takes these
+        credentials), or the answer's metadata if it accepted. No retries; a network failure raises
+        :class:`~cfaig.errors.GatewayConnectionError` or :class:`~cfaig.errors.GatewayTimeoutError`.
+        """
+        prepared = self._builder.probe(model)
+        outcome = self._send(prepared, Attempt(prepared.targets[0], 0), False)
+        if not isinstance(outcome, GatewayError):
+            outcome.close()
+        return self._probe_answer(outcome, prepared)
+
     def close(self) -> None:
         """Close the connection pool (only if this client created it)."""
-        if self._http is not None and self._owns_http:
-            self._http.close()
-            self._http = None
+        self._pool.close()
 
     def __enter__(self) -> GatewayClient:
         return self
@@ -499,7 +376,7 @@ class AsyncGatewayClient(_BaseClient):
     """The asynchronous twin of :class:`GatewayClient`: same methods, awaited.
 
     It sends on one pooled aiohttp session per event loop (httpx's async pool does not scale: see
-    ``cfaig._aiohttp``), or on the ``httpx.AsyncClient`` / transport you pass. Pools are per event loop,
+    ``cfaig._transports._aiohttp``), or on the ``httpx.AsyncClient`` / transport you pass. Pools are per event loop,
     so one client serves code that runs ``asyncio.run`` more than once, and loops in several threads;
     each pool is closed when its loop shuts down.
     """
@@ -517,11 +394,10 @@ class AsyncGatewayClient(_BaseClient):
         super().__init__(config, options=options, retry_policy=retry_policy, **config_fields)
         if http_client is not None and transport is not None:
             raise ConfigurationError("pass http_client or transport, not both")
-        self._user_http = http_client
+        self._user_pool = AsyncHttpxPool(http_client, owned=False) if http_client is not None else None
         self._transport = transport
         self._native = http_client is None and transport is None and _aiohttp.available()
-        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()
+        self._pools: LoopPools[_AsyncPool] = LoopPools(self._open_pool)
 
     @property
     def backend(self) -> Literal["aiohttp", "httpx"]:
@@ -531,79 +407,45 @@ class AsyncGatewayClient(_BaseClient):
     @property
     def http_client(self) -> httpx.AsyncClient:
         """The ``httpx.AsyncClient`` requests go through on the httpx backend (yours, or one per loop)."""
-        if self._user_http is not None:
-            return self._user_http
+        if self._user_pool is not None:
+            return self._user_pool.client
         if self._native:
             raise ConfigurationError("this client sends on aiohttp; pass http_client= or transport= to use httpx")
-        pool = self._loop_pool().pool
-        assert isinstance(pool, httpx.AsyncClient)
-        return pool
+        pool = self._pools.current()
+        assert isinstance(pool, AsyncHttpxPool)  # not native: every pool is an httpx one
+        return pool.client
 
-    def _loop_pool(self) -> _LoopPool:
-        loop = asyncio.get_running_loop()
-        entry = self._per_loop.get(loop)
-        if entry is None:
-            with self._lock:
-                entry = self._per_loop.get(loop)
-                if entry is None:
-                    for old in [owner for owner in self._per_loop if owner.is_closed()]:
-                        del self._per_loop[old]  # their pools were closed at their loops' shutdown
-                    pool: httpx.AsyncClient | aiohttp.ClientSession
-                    if self._native:
-                        pool = _aiohttp.new_session(self.config, _default_ssl_context())
-                    else:
-                        pool = httpx.AsyncClient(
-                            timeout=_timeout(self.config),
-                            limits=_limits(),
-                            transport=self._transport,
-                            verify=_default_ssl_context(),
-                            follow_redirects=False,
-                        )
-                    entry = self._per_loop[loop] = _LoopPool(pool, _close_with_loop(pool))
-        return entry
-
-    async def _pool(self) -> httpx.AsyncClient | aiohttp.ClientSession:
-        if self._user_http is not None:
-            return self._user_http
-        entry = self._loop_pool()
-        if not entry.parked:
-            entry.parked = True
-            await entry.closer.__anext__()  # registers with the loop: its shutdown closes the pool
-        return entry.pool
+    def _open_pool(self) -> _AsyncPool:
+        if self._native:
+            return AiohttpPool(self.config, default_ssl_context())
+        return AsyncHttpxPool.for_loop(self.config, self._transport)
 
     async def _run(self, prepared: PreparedRequest, *, stream: bool = False) -> tuple[httpx.Response, int]:
-        pool = await self._pool()
-        flow = _attempts(prepared, self.retry_policy)
-        action = next(flow)
+        pool = self._user_pool or await self._pools.acquire()
+        flow = attempts(prepared, self.retry_policy)
+        attempt = next(flow)
         while True:
-            outcome: httpx.Response | GatewayError | None = None
-            if isinstance(action, _Sleep):
-                await asyncio.sleep(action.seconds)
-            else:
-                outcome = await self._send(pool, prepared, action, stream)
-            try:
-                action = flow.send(outcome)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
+            if attempt.wait is not None:
+                await asyncio.sleep(attempt.wait)
+            outcome = await self._send(pool, prepared, attempt, stream)
+            if not isinstance(outcome, GatewayError):
+                return outcome, attempt.step
+            attempt = flow.send(outcome)  # the next attempt, or the error raised when none is left
 
     async def _send(
-        self, pool: httpx.AsyncClient | aiohttp.ClientSession, prepared: PreparedRequest, action: _Send, stream: bool
+        self, pool: _AsyncPool, prepared: PreparedRequest, attempt: Attempt, stream: bool
     ) -> httpx.Response | GatewayError:
-        target = action.target
-        response: Any
+        target = attempt.target
         try:
-            with map_transport_errors(provider=target.provider, step=action.step):
-                if isinstance(pool, httpx.AsyncClient):
-                    response = await pool.send(self._request(pool, prepared, target), stream=stream)
-                else:  # aiohttp: an httpx-shaped response (status_code, headers, aread, aiter_bytes, aclose)
-                    response = await _aiohttp.send(pool, prepared.method, target.url, target.headers, target.body)
+            with map_transport_errors(provider=target.provider, step=attempt.step):
+                response = await pool.send(prepared.method, target.url, target.headers, target.body, stream=stream)
                 if response.status_code < 400:
-                    return cast(httpx.Response, response)
+                    return cast(httpx.Response, response)  # or aiohttp's, shaped like it
                 body = await response.aread()
                 await response.aclose()
         except GatewayError as error:
             return error
-        return self._error(response, body, target, prepared)
+        return self._error(cast(httpx.Response, response), body, target, prepared)
 
     async def _read(self, response: httpx.Response) -> bytes:
         with map_transport_errors():
@@ -691,19 +533,18 @@ class AsyncGatewayClient(_BaseClient):
         response, _ = await self._run(prepared)
         await response.aclose()
 
+    async def probe(self, model: str) -> GatewayMeta | GatewayError:
+        """Async :meth:`GatewayClient.probe`."""
+        prepared = self._builder.probe(model)
+        pool = self._user_pool or await self._pools.acquire()
+        outcome = await self._send(pool, prepared, Attempt(prepared.targets[0], 0), False)
+        if not isinstance(outcome, GatewayError):
+            await outcome.aclose()
+        return self._probe_answer(outcome, prepared)
+
     async def aclose(self) -> None:
         """Close the pool of the running loop (and forget pools of loops that are gone)."""
-        try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        for owner, entry in list(self._per_loop.items()):
-            if owner is loop:
-                await entry.closer.aclose()  # closes the pool through its finally
-                await _close_pool(entry.pool)
-                del self._per_loop[owner]
-            elif owner.is_closed():
-                del self._per_loop[owner]
+        await self._pools.aclose()
 
     async def __aenter__(self) -> AsyncGatewayClient:
         return self

@@ -7,14 +7,16 @@ REST surface (which has no Universal endpoint).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from cfaig._headers import base_headers, management_headers, option_headers, step_headers
 from cfaig._logging import logger
+from cfaig._redact import redact_headers
 from cfaig.config import GatewayConfig
 from cfaig.errors import ConfigurationError
 from cfaig.model_ref import ModelRef, parse_model
@@ -22,7 +24,7 @@ from cfaig.options import GatewayOptions
 from cfaig.providers import embedding_support, openai_compatible_providers, provider_info
 from cfaig.types import ChatRequest, EmbeddingRequest
 
-__all__ = ["Endpoint", "PreparedRequest", "RequestBuilder", "Target"]
+__all__ = ["Endpoint", "PreparedRequest", "RequestBuilder", "RequestPreview", "Target"]
 
 Endpoint = Literal["unified", "provider"]
 """``"unified"``: the compat endpoint, any provider, OpenAI shape. ``"provider"``: the provider's own
@@ -44,6 +46,14 @@ class Target:
     provider: str
 
 
+class RequestPreview(NamedTuple):
+    """Where a request goes and what headers it carries, with every credential masked."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class PreparedRequest:
     method: str
@@ -52,6 +62,11 @@ class PreparedRequest:
     step_models: tuple[str, ...] = ()
     """For a Universal-endpoint request: the model string of each step, to read ``cf-aig-step`` against."""
     gateway_id: str | None = None
+
+    def preview(self) -> RequestPreview:
+        """The first attempt's method, URL and headers, masked (every attempt goes to the same URL)."""
+        target = self.targets[0]
+        return RequestPreview(self.method, target.url, redact_headers(target.headers))
 
 
 _warned: set[tuple[str, str]] = set()
@@ -188,6 +203,12 @@ class RequestBuilder:
         return PreparedRequest(
             "POST", (target,), stream, step_models=tuple(ref.qualified for ref in refs), gateway_id=gateway_id
         )
+
+    def probe(self, model: str) -> PreparedRequest:
+        """A chat request for ``model``'s route whose body is ``{}``: every gateway refuses it without
+        calling a model, and how it refuses tells whether the gateway exists and takes the credentials."""
+        prepared = self.chat({"model": model, "messages": [{"role": "user", "content": "ping"}]})
+        return dataclasses.replace(prepared, targets=(dataclasses.replace(prepared.targets[0], body=b"{}"),))
 
     def _gateway_chat_route(self, ref: ModelRef, endpoint: Endpoint) -> tuple[str, str]:
         if endpoint == "unified":

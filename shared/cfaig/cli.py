@@ -14,11 +14,9 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import httpx
-
 from cfaig._client import GatewayClient
 from cfaig._gateway_codes import gateway_code
-from cfaig._redact import SETTING_MASK, is_secret_setting, redact_headers
+from cfaig._redact import SETTING_MASK, is_secret_setting
 from cfaig._version import __version__
 from cfaig.config import ENV_VARS
 from cfaig.errors import (
@@ -31,6 +29,7 @@ from cfaig.errors import (
 from cfaig.model_ref import parse_model
 from cfaig.options import GatewayOptions
 from cfaig.providers import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
+from cfaig.types import GatewayMeta
 
 __all__ = ["EXIT_CONFIG", "EXIT_GATEWAY", "EXIT_NETWORK", "EXIT_OK", "EXIT_USAGE", "main"]
 
@@ -228,42 +227,40 @@ def _doctor(args: argparse.Namespace) -> int:
         for name, value in config:
             secret = is_secret_setting(name) and value is not None
             print(f"  {name:<20} {SETTING_MASK if secret else value}")
-        prepared = client._builder.chat({"model": args.model, "messages": [{"role": "user", "content": "ping"}]})
-        target = prepared.targets[0]
-        print(f"a chat request goes to:\n  POST {target.url}")
-        for name, value in redact_headers(target.headers).items():
+        preview = client.describe_chat({"model": args.model, "messages": [{"role": "user", "content": "ping"}]})
+        print(f"a chat request goes to:\n  {preview.method} {preview.url}")
+        for name, value in preview.headers.items():
             print(f"  {name}: {value}")
-        return _probe(client, target.url, dict(target.headers))
+        return _probe(client, args.model)
     finally:
         context.__exit__(None, None, None)
 
 
-def _probe(client: GatewayClient, url: str, headers: dict[str, str]) -> int:
+def _probe(client: GatewayClient, model: str) -> int:
     """Send an empty chat body: every gateway refuses it for free, and how it refuses tells what is wrong."""
     print("probe: sending an empty request body (refused without calling any model) ...")
     try:
-        response = client.http_client.post(url, headers=headers, content=b"{}")
-    except httpx.TimeoutException:
+        answer = client.probe(model)
+    except GatewayTimeoutError:
         print("  PROBLEM network: no answer in time; check connectivity and base_url")
         return EXIT_NETWORK
-    except httpx.TransportError as exc:
-        print(f"  PROBLEM network: {type(exc).__name__}: {exc}; check connectivity, proxies and base_url")
+    except GatewayConnectionError as exc:
+        cause = exc.__cause__ or exc
+        print(f"  PROBLEM network: {type(cause).__name__}: {cause}; check connectivity, proxies and base_url")
         return EXIT_NETWORK
-    from cfaig._error_mapping import make_status_error
-
-    if response.status_code < 400:
-        print(f"  OK: the gateway answered {response.status_code}")
+    if isinstance(answer, GatewayMeta):
+        print(f"  OK: the gateway answered {answer.status_code}")
         return EXIT_OK
-    error = make_status_error(
-        response.status_code, response.content, response.headers, gateway_id=client.config.gateway_id
-    )
-    known = gateway_code(error.code)
+    known = gateway_code(answer.code)
     diagnosis = known.diagnosis if known is not None else None
-    if (known is not None and known.probe_passed) or (error.status_code in (400, 422) and diagnosis is None):
-        print(f"  OK: the gateway is reachable, the gateway exists and accepts these credentials ({error.status_code})")
+    if (known is not None and known.probe_passed) or (answer.status_code in (400, 422) and diagnosis is None):
+        print(
+            f"  OK: the gateway is reachable, the gateway exists and accepts these credentials ({answer.status_code})"
+        )
         return EXIT_OK
-    diagnosis = diagnosis or error.hint or "see the message above"
-    print(f"  PROBLEM HTTP {error.status_code} code {error.code}: {diagnosis}")
+    print(
+        f"  PROBLEM HTTP {answer.status_code} code {answer.code}: {diagnosis or answer.hint or 'see the message above'}"
+    )
     return EXIT_GATEWAY
 
 

@@ -30,6 +30,7 @@ def test_cfaig_all() -> None:
             "GatewayMeta",
             "GatewayOptions",
             "ModelRef",
+            "RequestPreview",
             "RetryPolicy",
             "__version__",
             "errors",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import cfaig._client
-import cfaig._shared
+import cfaig._client_cache
 from cfaig import AsyncGatewayClient, GatewayClient, RetryPolicy
 from cfaig.errors import GatewayError
 from cfaig.testing import EMULATOR_ACCOUNT_ID, GatewayEmulator, GatewaySettings
@@ -100,21 +100,21 @@ def fast_retries() -> Iterator[RetryRecorder]:
 
 def close_shared_sync() -> None:
     """Close and forget the process-wide sync clients the framework classes created."""
-    for client in list(cfaig._shared._sync.values()):
+    for client in list(cfaig._client_cache._sync.values()):
         client.close()
-    cfaig._shared._sync.clear()
+    cfaig._client_cache._sync.clear()
 
 
 async def close_shared_async() -> None:
     """Close (on the running loop) and forget the process-wide async clients."""
-    for client in list(cfaig._shared._async.values()):
+    for client in list(cfaig._client_cache._async.values()):
         await client.aclose()
-    cfaig._shared._async.clear()
+    cfaig._client_cache._async.clear()
 
 
 def clear_shared() -> None:
     close_shared_sync()
-    cfaig._shared._async.clear()
+    cfaig._client_cache._async.clear()
 
 
 # --- counting attempts from the core's own log ----------------------------------------------------
