@@ -295,31 +295,21 @@ class RequestBuilder:
 
     # --- log feedback ---------------------------------------------------------------------------
 
-    def feedback(
-        self,
-        log_id: str,
-        *,
-        feedback: int | None = None,
-        score: float | None = None,
-        metadata: Mapping[str, str | int | float | bool] | None = None,
-    ) -> PreparedRequest:
+    def feedback(self, log_id: str, fields: Mapping[str, Any]) -> PreparedRequest:
+        """``PATCH .../logs/{log_id}`` with the fields of :meth:`GatewayClient.feedback` that are not None."""
         if not isinstance(log_id, str) or not _LOG_ID.match(log_id):
             raise ConfigurationError("log_id must be the value of a cf-aig-log-id header")
-        if feedback is None and score is None and metadata is None:
+        body = {name: value for name, value in fields.items() if value is not None}
+        if not body:
             raise ConfigurationError("give at least one of feedback, score or metadata")
-        if feedback is not None and feedback not in (-1, 1):
+        if body.get("feedback", 1) not in (-1, 1):
             raise ConfigurationError("feedback is 1 (thumbs up) or -1 (thumbs down)")
         if self.config.cf_aig_token is None:
             raise ConfigurationError(
                 "log feedback needs a Cloudflare API token with AI Gateway Edit permission in cf_aig_token"
             )
-        body: dict[str, Any] = {}
-        if feedback is not None:
-            body["feedback"] = feedback
-        if score is not None:
-            body["score"] = score
-        if metadata is not None:
-            body["metadata"] = GatewayOptions(metadata=dict(metadata)).metadata
+        if "metadata" in body:
+            body["metadata"] = GatewayOptions(metadata=dict(body["metadata"])).metadata
         url = (
             f"{self.config.api_base_url}/accounts/{self.config.account_id}/ai-gateway/gateways/"
             f"{self.config.gateway_id}/logs/{log_id}"

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from cfaig import _constants as c
+from cfaig._constants import H_CACHE_STATUS, H_DLP, H_EVENT_ID, H_LOG_ID, H_MODEL, H_PROVIDER, H_REQUEST_ID, H_STEP
 from cfaig._redact import excerpt
 from cfaig.errors import MalformedResponseError
 from cfaig.types import ChatCompletion, EmbeddingResponse, GatewayMeta, ResponsesResult
@@ -29,7 +29,7 @@ def parse_meta(
     client_step: int | None = None,
 ) -> GatewayMeta:
     """Read the ``cf-aig-*`` response headers, and work out which model answered."""
-    raw_step = headers.get(c.H_STEP)
+    raw_step = headers.get(H_STEP)
     step: int | None = None
     if raw_step is not None and raw_step.strip().isdigit():
         step = int(raw_step)
@@ -39,21 +39,21 @@ def parse_meta(
             served_by = step_models[step]
     elif client_step is not None:
         step = client_step
-    model = headers.get(c.H_MODEL)
-    provider = headers.get(c.H_PROVIDER)
+    model = headers.get(H_MODEL)
+    provider = headers.get(H_PROVIDER)
     if model:
         served_by = model if (provider is None or model.startswith(f"{provider}/")) else f"{provider}/{model}"
     return GatewayMeta(
-        log_id=headers.get(c.H_LOG_ID),
-        cache_status=headers.get(c.H_CACHE_STATUS),
+        log_id=headers.get(H_LOG_ID),
+        cache_status=headers.get(H_CACHE_STATUS),
         step=step,
-        event_id=headers.get(c.H_EVENT_ID),
-        request_id=headers.get(c.H_REQUEST_ID),
+        event_id=headers.get(H_EVENT_ID),
+        request_id=headers.get(H_REQUEST_ID),
         model=model,
         provider=provider,
         served_by=served_by,
         status_code=status_code,
-        dlp=headers.get(c.H_DLP),
+        dlp=headers.get(H_DLP),
     )
 
 
