@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import cfaig._client
+import cfaig._base_client
 import cfaig._client_cache
 from cfaig import AsyncGatewayClient, GatewayClient, RetryPolicy
 from cfaig.errors import GatewayError
@@ -88,14 +88,14 @@ class RetryRecorder:
 
 @contextlib.contextmanager
 def fast_retries() -> Iterator[RetryRecorder]:
-    """Patch ``cfaig._client.RetryPolicy`` (what ``_BaseClient.__init__`` builds) with a recorder."""
+    """Patch ``cfaig._base_client.RetryPolicy`` (what ``BaseClient.__init__`` builds) with a recorder."""
     recorder = RetryRecorder()
-    original = cfaig._client.__dict__["RetryPolicy"]
-    setattr(cfaig._client, "RetryPolicy", recorder)  # noqa: B010 - a patch, not an attribute access
+    original = cfaig._base_client.__dict__["RetryPolicy"]
+    setattr(cfaig._base_client, "RetryPolicy", recorder)  # noqa: B010 - a patch, not an attribute access
     try:
         yield recorder
     finally:
-        setattr(cfaig._client, "RetryPolicy", original)  # noqa: B010
+        setattr(cfaig._base_client, "RetryPolicy", original)  # noqa: B010
 
 
 def close_shared_sync() -> None:
