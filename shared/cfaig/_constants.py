@@ -1,4 +1,5 @@
-"""Every number, URL, environment-variable name and header name the core uses, in one place."""
+"""Every number, URL, environment-variable name and header name the core uses, in one place (what is known
+about each provider is ``cfaig.providers``)."""
 
 from __future__ import annotations
 
