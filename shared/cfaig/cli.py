@@ -251,17 +251,24 @@ def _probe(client: GatewayClient, model: str) -> int:
     if isinstance(answer, GatewayMeta):
         print(f"  OK: the gateway answered {answer.status_code}")
         return EXIT_OK
-    known = gateway_code(answer.code)
-    diagnosis = known.diagnosis if known is not None else None
-    if (known is not None and known.probe_passed) or (answer.status_code in (400, 422) and diagnosis is None):
+    problem = _diagnose(answer)
+    if problem is None:
         print(
             f"  OK: the gateway is reachable, the gateway exists and accepts these credentials ({answer.status_code})"
         )
         return EXIT_OK
-    print(
-        f"  PROBLEM HTTP {answer.status_code} code {answer.code}: {diagnosis or answer.hint or 'see the message above'}"
-    )
+    print(f"  PROBLEM HTTP {answer.status_code} code {answer.code}: {problem}")
     return EXIT_GATEWAY
+
+
+def _diagnose(refusal: GatewayError) -> str | None:
+    """What the probe's refusal says is wrong, or ``None`` when it shows a working gateway: refusing the
+    empty body itself (a 400/422 with no gateway-or-credentials code) means the request got that far."""
+    known = gateway_code(refusal.code)
+    diagnosis = known.diagnosis if known is not None else None
+    if (known is not None and known.probe_passed) or (refusal.status_code in (400, 422) and diagnosis is None):
+        return None
+    return diagnosis or refusal.hint or "see the message above"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
