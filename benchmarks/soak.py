@@ -32,7 +32,7 @@ for _path in (ROOT / "shared", ROOT / "packages" / "langchain_cfaig", ROOT / "pa
     if str(_path) not in sys.path:
         sys.path.append(str(_path))
 
-import cfaig._shared  # noqa: E402
+import cfaig._client_cache  # noqa: E402
 from cfaig import AsyncGatewayClient  # noqa: E402
 from cfaig.testing import EMULATOR_ACCOUNT_ID, EmulatorServer, GatewayEmulator, GatewaySettings, serve  # noqa: E402
 
@@ -140,9 +140,9 @@ def _llamaindex(base_url: str) -> tuple[Call, Callable[[], Awaitable[None]]]:
 
 
 async def _close_shared() -> None:
-    for client in list(cfaig._shared._async.values()):
+    for client in list(cfaig._client_cache._async.values()):
         await client.aclose()
-    cfaig._shared._async.clear()
+    cfaig._client_cache._async.clear()
 
 
 _FACTORIES: dict[str, Callable[[str], tuple[Call, Callable[[], Awaitable[None]]]]] = {

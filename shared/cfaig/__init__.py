@@ -18,14 +18,15 @@ from cfaig._version import __version__
 if TYPE_CHECKING:
     from cfaig import errors
     from cfaig._client import AsyncGatewayClient, GatewayClient
-    from cfaig._request import Endpoint
+    from cfaig._client_cache import shared_async_client, shared_client
+    from cfaig._request import Endpoint, RequestPreview
     from cfaig._retry import RetryPolicy
-    from cfaig._shared import shared_async_client, shared_client
     from cfaig._streaming import AsyncChatStream, ChatAccumulator, ChatStream
     from cfaig.config import GatewayConfig
     from cfaig.errors import CfaigError, ConfigurationError, GatewayError
-    from cfaig.model_ref import PROVIDERS, ModelRef, parse_model
+    from cfaig.model_ref import ModelRef, parse_model
     from cfaig.options import OPTION_FIELDS, CustomCost, GatewayOptions
+    from cfaig.providers import PROVIDERS
     from cfaig.types import (
         ChatCompletion,
         ChatCompletionChunk,
@@ -39,9 +40,10 @@ _EXPORTS: dict[str, str] = {
     "AsyncGatewayClient": "cfaig._client",
     "GatewayClient": "cfaig._client",
     "Endpoint": "cfaig._request",
+    "RequestPreview": "cfaig._request",
     "RetryPolicy": "cfaig._retry",
-    "shared_async_client": "cfaig._shared",
-    "shared_client": "cfaig._shared",
+    "shared_async_client": "cfaig._client_cache",
+    "shared_client": "cfaig._client_cache",
     "AsyncChatStream": "cfaig._streaming",
     "ChatAccumulator": "cfaig._streaming",
     "ChatStream": "cfaig._streaming",
@@ -49,12 +51,12 @@ _EXPORTS: dict[str, str] = {
     "CfaigError": "cfaig.errors",
     "ConfigurationError": "cfaig.errors",
     "GatewayError": "cfaig.errors",
-    "PROVIDERS": "cfaig.model_ref",
     "ModelRef": "cfaig.model_ref",
     "parse_model": "cfaig.model_ref",
     "OPTION_FIELDS": "cfaig.options",
     "CustomCost": "cfaig.options",
     "GatewayOptions": "cfaig.options",
+    "PROVIDERS": "cfaig.providers",
     "ChatCompletion": "cfaig.types",
     "ChatCompletionChunk": "cfaig.types",
     "ChatRequest": "cfaig.types",
@@ -85,6 +87,7 @@ __all__ = [
     "GatewayMeta",
     "GatewayOptions",
     "ModelRef",
+    "RequestPreview",
     "RetryPolicy",
     "__version__",
     "errors",

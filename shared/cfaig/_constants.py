@@ -1,4 +1,5 @@
-"""Every number, URL, environment-variable name and header name the core uses, in one place."""
+"""Every number, URL, environment-variable name and header name the core uses, in one place (what is known
+about each provider is ``cfaig.providers``)."""
 
 from __future__ import annotations
 
@@ -34,8 +35,6 @@ RETRY_JITTER: Final = 0.25
 MAX_CONNECTIONS: Final = 200
 MAX_KEEPALIVE_CONNECTIONS: Final = 100
 ERROR_EXCERPT_CHARS: Final = 300
-DEFAULT_EMBEDDING_CONCURRENCY: Final = 4
-"""Embedding batches in flight at once in ``embed_many``."""
 
 # --- limits the gateway documents (spec section 4, 7.9) ----------------------------------------
 MIN_CACHE_TTL: Final = 60
@@ -75,8 +74,3 @@ H_PROVIDER: Final = "cf-aig-provider"
 H_DLP: Final = "cf-aig-dlp"
 H_RETRY_AFTER: Final = "retry-after"
 H_RETRY_AFTER_MS: Final = "retry-after-ms"
-
-SENSITIVE_HEADERS: Final = frozenset(
-    {"authorization", "cf-aig-authorization", "x-api-key", "x-goog-api-key", "api-key", "proxy-authorization"}
-)
-"""Header names whose values are credentials: redacted in logs, errors and cassettes."""

@@ -1,15 +1,35 @@
 """The only code that writes request headers: both auth headers, every ``cf-aig-*`` option, User-Agent.
 
-It is also the only place a secret is unwrapped, and it provides the redaction used by logging.
+It is also the only place a secret is unwrapped (redaction is ``_redact``'s job).
 """
 
 from __future__ import annotations
 
 import json
 import platform
-from collections.abc import Mapping
+from collections.abc import Callable
+from typing import Any
 
-from cfaig import _constants as c
+from cfaig._constants import (
+    H_AUTHORIZATION,
+    H_BACKOFF,
+    H_BYOK_ALIAS,
+    H_CACHE_KEY,
+    H_CACHE_TTL,
+    H_CF_AIG_AUTHORIZATION,
+    H_COLLECT_LOG,
+    H_COLLECT_LOG_PAYLOAD,
+    H_CUSTOM_COST,
+    H_EVENT_ID,
+    H_GATEWAY_ID,
+    H_MAX_ATTEMPTS,
+    H_METADATA,
+    H_NO_WHOLESALE,
+    H_REQUEST_TIMEOUT,
+    H_RETRY_DELAY,
+    H_SKIP_CACHE,
+    H_ZDR,
+)
 from cfaig._version import __version__
 from cfaig.config import GatewayConfig
 from cfaig.options import GatewayOptions
@@ -19,13 +39,10 @@ __all__ = [
     "base_headers",
     "management_headers",
     "option_headers",
-    "redact_headers",
     "step_headers",
 ]
 
 USER_AGENT = f"cfaig/{__version__} python/{platform.python_version()}"
-
-_REDACTED = "**********"
 
 
 def _flag(value: bool) -> str:
@@ -42,13 +59,13 @@ def base_headers(config: GatewayConfig) -> dict[str, str]:
     headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": USER_AGENT}
     if config.surface == "rest":
         if config.cf_aig_token is not None:
-            headers[c.H_AUTHORIZATION] = f"Bearer {config.cf_aig_token.get_secret_value()}"
-        headers[c.H_GATEWAY_ID] = config.gateway_id
+            headers[H_AUTHORIZATION] = f"Bearer {config.cf_aig_token.get_secret_value()}"
+        headers[H_GATEWAY_ID] = config.gateway_id
         return headers
     if config.cf_aig_token is not None:
-        headers[c.H_CF_AIG_AUTHORIZATION] = f"Bearer {config.cf_aig_token.get_secret_value()}"
+        headers[H_CF_AIG_AUTHORIZATION] = f"Bearer {config.cf_aig_token.get_secret_value()}"
     if config.api_key is not None:
-        headers[c.H_AUTHORIZATION] = f"Bearer {config.api_key.get_secret_value()}"
+        headers[H_AUTHORIZATION] = f"Bearer {config.api_key.get_secret_value()}"
     return headers
 
 
@@ -56,7 +73,7 @@ def step_headers(config: GatewayConfig) -> dict[str, str]:
     """Headers inside one Universal-endpoint step: the provider key travels with the step."""
     headers = {"Content-Type": "application/json"}
     if config.api_key is not None:
-        headers[c.H_AUTHORIZATION] = f"Bearer {config.api_key.get_secret_value()}"
+        headers[H_AUTHORIZATION] = f"Bearer {config.api_key.get_secret_value()}"
     return headers
 
 
@@ -64,50 +81,41 @@ def management_headers(config: GatewayConfig) -> dict[str, str]:
     """Headers for Cloudflare's management API (log feedback): the Cloudflare token as ``Authorization``."""
     headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": USER_AGENT}
     if config.cf_aig_token is not None:
-        headers[c.H_AUTHORIZATION] = f"Bearer {config.cf_aig_token.get_secret_value()}"
+        headers[H_AUTHORIZATION] = f"Bearer {config.cf_aig_token.get_secret_value()}"
     return headers
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+
+
+_OPTION_HEADERS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
+    ("cache_ttl", H_CACHE_TTL, str),
+    ("skip_cache", H_SKIP_CACHE, _flag),
+    ("cache_key", H_CACHE_KEY, str),
+    ("metadata", H_METADATA, _json),
+    ("collect_log", H_COLLECT_LOG, _flag),
+    ("collect_log_payload", H_COLLECT_LOG_PAYLOAD, _flag),
+    ("event_id", H_EVENT_ID, str),
+    ("request_timeout_ms", H_REQUEST_TIMEOUT, str),
+    ("max_attempts", H_MAX_ATTEMPTS, str),
+    ("retry_delay_ms", H_RETRY_DELAY, str),
+    ("backoff", H_BACKOFF, str),
+    ("custom_cost", H_CUSTOM_COST, lambda cost: _json(cost.model_dump(exclude_none=True))),
+    ("byok_alias", H_BYOK_ALIAS, str),
+    ("zdr", H_ZDR, _flag),
+    ("no_wholesale", H_NO_WHOLESALE, _flag),
+)
+"""Each ``GatewayOptions`` field, its ``cf-aig-*`` header and how its value is written, in header order."""
 
 
 def option_headers(options: GatewayOptions | None) -> dict[str, str]:
-    """One ``cf-aig-*`` header per option that is set; booleans as ``true``/``false``."""
+    """One ``cf-aig-*`` header per option that is set; booleans as ``true``/``false``, objects as JSON."""
     if options is None:
         return {}
     headers: dict[str, str] = {}
-    if options.cache_ttl is not None:
-        headers[c.H_CACHE_TTL] = str(options.cache_ttl)
-    if options.skip_cache is not None:
-        headers[c.H_SKIP_CACHE] = _flag(options.skip_cache)
-    if options.cache_key is not None:
-        headers[c.H_CACHE_KEY] = options.cache_key
-    if options.metadata is not None:
-        headers[c.H_METADATA] = json.dumps(options.metadata, ensure_ascii=True, separators=(",", ":"))
-    if options.collect_log is not None:
-        headers[c.H_COLLECT_LOG] = _flag(options.collect_log)
-    if options.collect_log_payload is not None:
-        headers[c.H_COLLECT_LOG_PAYLOAD] = _flag(options.collect_log_payload)
-    if options.event_id is not None:
-        headers[c.H_EVENT_ID] = options.event_id
-    if options.request_timeout_ms is not None:
-        headers[c.H_REQUEST_TIMEOUT] = str(options.request_timeout_ms)
-    if options.max_attempts is not None:
-        headers[c.H_MAX_ATTEMPTS] = str(options.max_attempts)
-    if options.retry_delay_ms is not None:
-        headers[c.H_RETRY_DELAY] = str(options.retry_delay_ms)
-    if options.backoff is not None:
-        headers[c.H_BACKOFF] = options.backoff
-    if options.custom_cost is not None:
-        headers[c.H_CUSTOM_COST] = json.dumps(
-            options.custom_cost.model_dump(exclude_none=True), ensure_ascii=True, separators=(",", ":")
-        )
-    if options.byok_alias is not None:
-        headers[c.H_BYOK_ALIAS] = options.byok_alias
-    if options.zdr is not None:
-        headers[c.H_ZDR] = _flag(options.zdr)
-    if options.no_wholesale is not None:
-        headers[c.H_NO_WHOLESALE] = _flag(options.no_wholesale)
+    for field, header, encode in _OPTION_HEADERS:
+        value = getattr(options, field)
+        if value is not None:
+            headers[header] = encode(value)
     return headers
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """A copy with every credential header's value replaced, for logs and error reports."""
-    return {name: (_REDACTED if name.lower() in c.SENSITIVE_HEADERS else value) for name, value in headers.items()}

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 
-from cfaig._constants import ENV_LOG, SENSITIVE_HEADERS
+from cfaig._constants import ENV_LOG
+from cfaig._redact import redact_log_text
 
 __all__ = ["SecretsFilter", "logger", "setup_from_env"]
 
 logger = logging.getLogger("cfaig")
-
-_HEADER_VALUE = re.compile(
-    r"(?i)((?:" + "|".join(re.escape(name) for name in sorted(SENSITIVE_HEADERS)) + r")['\"]?\s*[:=,]\s*['\"]?)"
-    r"(?:bearer\s+)?[^\s'\",}]+"
-)
-_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-~+/=]{4,}")
 
 
 class SecretsFilter(logging.Filter):
@@ -27,7 +21,7 @@ class SecretsFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = _BEARER.sub(r"\1**********", _HEADER_VALUE.sub(r"\1**********", message))
+        redacted = redact_log_text(message)
         if redacted != message:
             record.msg, record.args = redacted, None
         return True

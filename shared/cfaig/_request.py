@@ -7,21 +7,24 @@ REST surface (which has no Universal endpoint).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from cfaig._headers import base_headers, management_headers, option_headers, step_headers
-from cfaig.capabilities import adapt_for_provider
+from cfaig._logging import logger
+from cfaig._redact import redact_headers
 from cfaig.config import GatewayConfig
 from cfaig.errors import ConfigurationError
-from cfaig.model_ref import OPENAI_COMPATIBLE_PATHS, ModelRef, embedding_support, parse_model
+from cfaig.model_ref import ModelRef, parse_model
 from cfaig.options import GatewayOptions
+from cfaig.providers import embedding_support, openai_compatible_providers, provider_info
 from cfaig.types import ChatRequest, EmbeddingRequest
 
-__all__ = ["Endpoint", "PreparedRequest", "RequestBuilder", "Target"]
+__all__ = ["Endpoint", "PreparedRequest", "RequestBuilder", "RequestPreview", "Target"]
 
 Endpoint = Literal["unified", "provider"]
 """``"unified"``: the compat endpoint, any provider, OpenAI shape. ``"provider"``: the provider's own
@@ -43,6 +46,14 @@ class Target:
     provider: str
 
 
+class RequestPreview(NamedTuple):
+    """Where a request goes and what headers it carries, with every credential masked."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class PreparedRequest:
     method: str
@@ -51,6 +62,44 @@ class PreparedRequest:
     step_models: tuple[str, ...] = ()
     """For a Universal-endpoint request: the model string of each step, to read ``cf-aig-step`` against."""
     gateway_id: str | None = None
+
+    def preview(self) -> RequestPreview:
+        """The first attempt's method, URL and headers, masked (every attempt goes to the same URL)."""
+        target = self.targets[0]
+        return RequestPreview(self.method, target.url, redact_headers(target.headers))
+
+
+_warned: set[tuple[str, str]] = set()
+
+
+def adapt_for_provider(body: dict[str, Any], ref: ModelRef) -> dict[str, Any]:
+    """``body`` adjusted to what ``ref``'s provider accepts (``cfaig.providers``), a copy when anything changes.
+
+    Applied to every request and every fallback step, so a parameter a provider rejects (a 400 for the
+    whole request) is never sent to it; each adjustment is logged at WARNING once per provider and
+    parameter. ``max_tokens`` becomes ``max_completion_tokens`` where the provider wants that.
+    """
+    caps = provider_info(ref.provider).capabilities
+    rename_max_tokens = caps.max_completion_tokens and "max_tokens" in body
+    if caps.parallel_tool_calls and caps.tool_choice_required and not rename_max_tokens:
+        return body
+    changed = dict(body)
+    if rename_max_tokens:
+        value = changed.pop("max_tokens")
+        changed.setdefault("max_completion_tokens", value)
+    if not caps.parallel_tool_calls and "parallel_tool_calls" in changed:
+        del changed["parallel_tool_calls"]
+        _warn_once(ref.provider, "parallel_tool_calls", "it was left out of the request")
+    if not caps.tool_choice_required and changed.get("tool_choice") == "required":
+        changed["tool_choice"] = "auto"
+        _warn_once(ref.provider, "tool_choice='required'", "'auto' was sent instead")
+    return changed
+
+
+def _warn_once(provider: str, parameter: str, instead: str) -> None:
+    if (provider, parameter) not in _warned:
+        _warned.add((provider, parameter))
+        logger.warning("%s does not accept %s through the gateway; %s", provider, parameter, instead)
 
 
 def _dumps(payload: Any) -> bytes:
@@ -155,14 +204,20 @@ class RequestBuilder:
             "POST", (target,), stream, step_models=tuple(ref.qualified for ref in refs), gateway_id=gateway_id
         )
 
+    def probe(self, model: str) -> PreparedRequest:
+        """A chat request for ``model``'s route whose body is ``{}``: every gateway refuses it without
+        calling a model, and how it refuses tells whether the gateway exists and takes the credentials."""
+        prepared = self.chat({"model": model, "messages": [{"role": "user", "content": "ping"}]})
+        return dataclasses.replace(prepared, targets=(dataclasses.replace(prepared.targets[0], body=b"{}"),))
+
     def _gateway_chat_route(self, ref: ModelRef, endpoint: Endpoint) -> tuple[str, str]:
         if endpoint == "unified":
             return f"{self.gateway_root}/compat/chat/completions", ref.qualified
-        path = OPENAI_COMPATIBLE_PATHS.get(ref.provider)
+        path = provider_info(ref.provider).chat_path
         if path is None:
             raise ConfigurationError(
                 f"provider '{ref.provider}' has no OpenAI-compatible route of its own on the gateway; "
-                f"use endpoint='unified' (providers with one: {', '.join(OPENAI_COMPATIBLE_PATHS)})"
+                f"use endpoint='unified' (providers with one: {', '.join(openai_compatible_providers())})"
             )
         return f"{self.gateway_root}/{path}", ref.model
 
@@ -240,31 +295,21 @@ class RequestBuilder:
 
     # --- log feedback ---------------------------------------------------------------------------
 
-    def feedback(
-        self,
-        log_id: str,
-        *,
-        feedback: int | None = None,
-        score: float | None = None,
-        metadata: Mapping[str, str | int | float | bool] | None = None,
-    ) -> PreparedRequest:
+    def feedback(self, log_id: str, fields: Mapping[str, Any]) -> PreparedRequest:
+        """``PATCH .../logs/{log_id}`` with the fields of :meth:`GatewayClient.feedback` that are not None."""
         if not isinstance(log_id, str) or not _LOG_ID.match(log_id):
             raise ConfigurationError("log_id must be the value of a cf-aig-log-id header")
-        if feedback is None and score is None and metadata is None:
+        body = {name: value for name, value in fields.items() if value is not None}
+        if not body:
             raise ConfigurationError("give at least one of feedback, score or metadata")
-        if feedback is not None and feedback not in (-1, 1):
+        if body.get("feedback", 1) not in (-1, 1):
             raise ConfigurationError("feedback is 1 (thumbs up) or -1 (thumbs down)")
         if self.config.cf_aig_token is None:
             raise ConfigurationError(
                 "log feedback needs a Cloudflare API token with AI Gateway Edit permission in cf_aig_token"
             )
-        body: dict[str, Any] = {}
-        if feedback is not None:
-            body["feedback"] = feedback
-        if score is not None:
-            body["score"] = score
-        if metadata is not None:
-            body["metadata"] = GatewayOptions(metadata=dict(metadata)).metadata
+        if "metadata" in body:
+            body["metadata"] = GatewayOptions(metadata=dict(body["metadata"])).metadata
         url = (
             f"{self.config.api_base_url}/accounts/{self.config.account_id}/ai-gateway/gateways/"
             f"{self.config.gateway_id}/logs/{log_id}"

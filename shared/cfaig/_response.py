@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from cfaig import _constants as c
-from cfaig.errors import MalformedResponseError, excerpt
+from cfaig._constants import H_CACHE_STATUS, H_DLP, H_EVENT_ID, H_LOG_ID, H_MODEL, H_PROVIDER, H_REQUEST_ID, H_STEP
+from cfaig._redact import excerpt
+from cfaig.errors import MalformedResponseError
 from cfaig.types import ChatCompletion, EmbeddingResponse, GatewayMeta, ResponsesResult
 
 __all__ = ["parse_chat", "parse_embeddings", "parse_meta", "parse_responses"]
@@ -28,7 +29,7 @@ def parse_meta(
     client_step: int | None = None,
 ) -> GatewayMeta:
     """Read the ``cf-aig-*`` response headers, and work out which model answered."""
-    raw_step = headers.get(c.H_STEP)
+    raw_step = headers.get(H_STEP)
     step: int | None = None
     if raw_step is not None and raw_step.strip().isdigit():
         step = int(raw_step)
@@ -38,31 +39,41 @@ def parse_meta(
             served_by = step_models[step]
     elif client_step is not None:
         step = client_step
-    model = headers.get(c.H_MODEL)
-    provider = headers.get(c.H_PROVIDER)
+    model = headers.get(H_MODEL)
+    provider = headers.get(H_PROVIDER)
     if model:
         served_by = model if (provider is None or model.startswith(f"{provider}/")) else f"{provider}/{model}"
     return GatewayMeta(
-        log_id=headers.get(c.H_LOG_ID),
-        cache_status=headers.get(c.H_CACHE_STATUS),
+        log_id=headers.get(H_LOG_ID),
+        cache_status=headers.get(H_CACHE_STATUS),
         step=step,
-        event_id=headers.get(c.H_EVENT_ID),
-        request_id=headers.get(c.H_REQUEST_ID),
+        event_id=headers.get(H_EVENT_ID),
+        request_id=headers.get(H_REQUEST_ID),
         model=model,
         provider=provider,
         served_by=served_by,
         status_code=status_code,
-        dlp=headers.get(c.H_DLP),
+        dlp=headers.get(H_DLP),
+    )
+
+
+def _malformed(message: str, body: bytes, meta: GatewayMeta, *, hint: str | None = None) -> MalformedResponseError:
+    """A 2xx whose body breaks the protocol, with the gateway's evidence and a scrubbed excerpt of the body."""
+    return MalformedResponseError(
+        message,
+        status_code=meta.status_code,
+        log_id=meta.log_id,
+        body_excerpt=excerpt(body.decode("utf-8", errors="replace")),
+        hint=hint,
     )
 
 
 def _check_json(content_type: str, body: bytes, meta: GatewayMeta) -> None:
     if "json" not in content_type and body.lstrip()[:1] not in (b"{", b"["):
-        raise MalformedResponseError(
+        raise _malformed(
             f"expected a JSON body, got {content_type or 'no content type'}",
-            status_code=meta.status_code,
-            log_id=meta.log_id,
-            body_excerpt=excerpt(body.decode("utf-8", errors="replace")),
+            body,
+            meta,
             hint="something between you and the gateway (a proxy, a captive portal) answered instead",
         )
 
@@ -75,24 +86,14 @@ def _validate(model: type[_M], body: bytes, meta: GatewayMeta, what: str) -> _M:
             f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
             for err in exc.errors(include_input=False, include_url=False)[:3]
         )
-        raise MalformedResponseError(
-            f"the {what} body does not have the expected shape ({problems})",
-            status_code=meta.status_code,
-            log_id=meta.log_id,
-            body_excerpt=excerpt(body.decode("utf-8", errors="replace")),
-        ) from None
+        raise _malformed(f"the {what} body does not have the expected shape ({problems})", body, meta) from None
 
 
 def parse_chat(body: bytes, content_type: str, meta: GatewayMeta) -> ChatCompletion:
     _check_json(content_type, body, meta)
     completion = _validate(ChatCompletion, body, meta, "chat completion")
     if not completion.choices:
-        raise MalformedResponseError(
-            "the chat completion has no choices",
-            status_code=meta.status_code,
-            log_id=meta.log_id,
-            body_excerpt=excerpt(body.decode("utf-8", errors="replace")),
-        )
+        raise _malformed("the chat completion has no choices", body, meta)
     completion.gateway = meta
     return completion
 
@@ -109,12 +110,7 @@ def parse_embeddings(body: bytes, content_type: str, meta: GatewayMeta) -> Embed
     try:
         data: Any = json.loads(body)
     except ValueError:
-        raise MalformedResponseError(
-            "the embeddings body is not valid JSON",
-            status_code=meta.status_code,
-            log_id=meta.log_id,
-            body_excerpt=excerpt(body.decode("utf-8", errors="replace")),
-        ) from None
+        raise _malformed("the embeddings body is not valid JSON", body, meta) from None
     if isinstance(data, dict) and isinstance(data.get("result"), dict):  # a Cloudflare v4 envelope
         result = data["result"]
         if "data" in result and isinstance(result.get("shape"), list):  # Workers AI native {shape, data}
@@ -128,12 +124,7 @@ def parse_embeddings(body: bytes, content_type: str, meta: GatewayMeta) -> Embed
         response = EmbeddingResponse.model_validate(data)
     except (AttributeError, ValueError, ValidationError, struct.error) as exc:
         detail = exc.errors(include_input=False)[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-        raise MalformedResponseError(
-            f"the embeddings body does not have the expected shape ({detail})",
-            status_code=meta.status_code,
-            log_id=meta.log_id,
-            body_excerpt=excerpt(body.decode("utf-8", errors="replace")),
-        ) from None
+        raise _malformed(f"the embeddings body does not have the expected shape ({detail})", body, meta) from None
     response.gateway = meta
     return response
 

@@ -16,16 +16,11 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from cfaig._error_mapping import error_from_stream_event, map_transport_errors
+from cfaig._redact import excerpt, scrub
 from cfaig._response import parse_chat
 from cfaig._sse import ServerSentEvent, SSEDecoder
-from cfaig.errors import (
-    IncompleteStreamError,
-    MalformedResponseError,
-    error_from_stream_event,
-    excerpt,
-    map_transport_errors,
-    scrub,
-)
+from cfaig.errors import IncompleteStreamError, MalformedResponseError
 from cfaig.types import (
     AssistantMessage,
     ChatCompletion,

@@ -14,10 +14,9 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import httpx
-
 from cfaig._client import GatewayClient
-from cfaig._headers import redact_headers
+from cfaig._gateway_codes import gateway_code
+from cfaig._redact import SETTING_MASK, is_secret_setting
 from cfaig._version import __version__
 from cfaig.config import ENV_VARS
 from cfaig.errors import (
@@ -29,12 +28,12 @@ from cfaig.errors import (
 )
 from cfaig.model_ref import parse_model
 from cfaig.options import GatewayOptions
+from cfaig.providers import DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL
+from cfaig.types import GatewayMeta
 
 __all__ = ["EXIT_CONFIG", "EXIT_GATEWAY", "EXIT_NETWORK", "EXIT_OK", "EXIT_USAGE", "main"]
 
 EXIT_OK, EXIT_USAGE, EXIT_CONFIG, EXIT_GATEWAY, EXIT_NETWORK = 0, 2, 3, 4, 5
-DEFAULT_CHAT_MODEL = "workers-ai/@cf/meta/llama-3.3-70b-instruct-fp8-fast"
-DEFAULT_EMBED_MODEL = "workers-ai/@cf/baai/bge-base-en-v1.5"
 
 
 def _metadata(items: Sequence[str]) -> dict[str, str | int | float | bool] | None:
@@ -95,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     embed = sub.add_parser("embed", help="embed texts", description="Embed one or more texts; prints JSON.")
     embed.add_argument("texts", nargs="+", help="the texts to embed")
     embed.add_argument(
-        "--model", "-m", default=DEFAULT_EMBED_MODEL, help=f"provider/model (default {DEFAULT_EMBED_MODEL})"
+        "--model", "-m", default=DEFAULT_EMBEDDING_MODEL, help=f"provider/model (default {DEFAULT_EMBEDDING_MODEL})"
     )
     embed.add_argument("--dimensions", type=int, help="output dimensions (OpenAI models)")
     connection(embed)
@@ -208,7 +207,7 @@ def _doctor(args: argparse.Namespace) -> int:
     for field, names in ENV_VARS.items():
         for name in names:
             value = os.environ.get(name)
-            shown = "(not set)" if value is None else ("********" if "TOKEN" in name else value)
+            shown = "(not set)" if value is None else (SETTING_MASK if is_secret_setting(name) else value)
             print(f"  {name:<24} {shown}   -> {field}")
     try:
         parse_model(args.model)
@@ -226,47 +225,50 @@ def _doctor(args: argparse.Namespace) -> int:
         config = client.config
         print("configuration:")
         for name, value in config:
-            secret = ("token" in name or "key" in name) and value is not None
-            print(f"  {name:<20} {'********' if secret else value}")
-        prepared = client._builder.chat({"model": args.model, "messages": [{"role": "user", "content": "ping"}]})
-        target = prepared.targets[0]
-        print(f"a chat request goes to:\n  POST {target.url}")
-        for name, value in redact_headers(target.headers).items():
+            secret = is_secret_setting(name) and value is not None
+            print(f"  {name:<20} {SETTING_MASK if secret else value}")
+        preview = client.describe_chat({"model": args.model, "messages": [{"role": "user", "content": "ping"}]})
+        print(f"a chat request goes to:\n  {preview.method} {preview.url}")
+        for name, value in preview.headers.items():
             print(f"  {name}: {value}")
-        return _probe(client, target.url, dict(target.headers))
+        return _probe(client, args.model)
     finally:
         context.__exit__(None, None, None)
 
 
-def _probe(client: GatewayClient, url: str, headers: dict[str, str]) -> int:
+def _probe(client: GatewayClient, model: str) -> int:
     """Send an empty chat body: every gateway refuses it for free, and how it refuses tells what is wrong."""
     print("probe: sending an empty request body (refused without calling any model) ...")
     try:
-        response = client.http_client.post(url, headers=headers, content=b"{}")
-    except httpx.TimeoutException:
+        answer = client.probe(model)
+    except GatewayTimeoutError:
         print("  PROBLEM network: no answer in time; check connectivity and base_url")
         return EXIT_NETWORK
-    except httpx.TransportError as exc:
-        print(f"  PROBLEM network: {type(exc).__name__}: {exc}; check connectivity, proxies and base_url")
+    except GatewayConnectionError as exc:
+        cause = exc.__cause__ or exc
+        print(f"  PROBLEM network: {type(cause).__name__}: {cause}; check connectivity, proxies and base_url")
         return EXIT_NETWORK
-    from cfaig.errors import make_status_error
-
-    if response.status_code < 400:
-        print(f"  OK: the gateway answered {response.status_code}")
+    if isinstance(answer, GatewayMeta):
+        print(f"  OK: the gateway answered {answer.status_code}")
         return EXIT_OK
-    error = make_status_error(
-        response.status_code, response.content, response.headers, gateway_id=client.config.gateway_id
-    )
-    if error.code in (2019, 7003) or (error.status_code in (400, 422) and error.code not in (2001, 2009, 10000)):
-        print(f"  OK: the gateway is reachable, the gateway exists and accepts these credentials ({error.status_code})")
+    problem = _diagnose(answer)
+    if problem is None:
+        print(
+            f"  OK: the gateway is reachable, the gateway exists and accepts these credentials ({answer.status_code})"
+        )
         return EXIT_OK
-    diagnosis = {
-        2001: "the gateway does not exist in this account: create it or use --gateway-id default",
-        2009: "the gateway is authenticated and the token is missing or wrong: set CF_AIG_TOKEN",
-        10000: "the Cloudflare API token is missing or invalid for the REST surface",
-    }.get(error.code if isinstance(error.code, int) else -1, error.hint or "see the message above")
-    print(f"  PROBLEM HTTP {error.status_code} code {error.code}: {diagnosis}")
+    print(f"  PROBLEM HTTP {answer.status_code} code {answer.code}: {problem}")
     return EXIT_GATEWAY
+
+
+def _diagnose(refusal: GatewayError) -> str | None:
+    """What the probe's refusal says is wrong, or ``None`` when it shows a working gateway: refusing the
+    empty body itself (a 400/422 with no gateway-or-credentials code) means the request got that far."""
+    known = gateway_code(refusal.code)
+    diagnosis = known.diagnosis if known is not None else None
+    if (known is not None and known.probe_passed) or (refusal.status_code in (400, 422) and diagnosis is None):
+        return None
+    return diagnosis or refusal.hint or "see the message above"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

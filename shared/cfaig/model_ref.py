@@ -3,7 +3,7 @@
 The unified endpoint routes on the first ``/``-separated segment; everything after it is the
 provider's own model id and may itself contain ``/`` or ``@``. The REST API names a few providers
 differently, so :meth:`ModelRef.for_surface` translates (``google-ai-studio/`` -> ``google/``,
-``grok/`` -> ``xai/``, ``workers-ai/@cf/`` -> ``@cf/``).
+``grok/`` -> ``xai/``, ``workers-ai/@cf/`` -> ``@cf/``); the spellings are ``cfaig.providers``' table.
 """
 
 from __future__ import annotations
@@ -13,89 +13,18 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from cfaig.errors import ConfigurationError
+from cfaig.providers import PROVIDER_TABLE, PROVIDERS, provider_info
 
-__all__ = [
-    "DYNAMIC",
-    "EMBEDDING_PROVIDERS",
-    "PROVIDERS",
-    "PROVIDER_SLUGS",
-    "EmbeddingSupport",
-    "ModelRef",
-    "embedding_support",
-    "parse_model",
-]
-
-PROVIDERS: Final = (
-    "openai",
-    "anthropic",
-    "google-ai-studio",
-    "google-vertex-ai",
-    "workers-ai",
-    "groq",
-    "mistral",
-    "cohere",
-    "perplexity",
-    "grok",
-    "deepseek",
-    "cerebras",
-    "baseten",
-    "parallel",
-)
-"""Providers the unified (compat) endpoint supports, as model-string prefixes."""
+__all__ = ["DYNAMIC", "ModelRef", "parse_model"]
 
 DYNAMIC: Final = "dynamic"
 
-PROVIDER_SLUGS: Final[dict[str, str]] = {"perplexity": "perplexity-ai"}
-"""Where the provider-specific URL slug differs from the model-string prefix."""
-
-OPENAI_COMPATIBLE_PATHS: Final[dict[str, str]] = {
-    "openai": "openai/chat/completions",
-    "workers-ai": "workers-ai/v1/chat/completions",
-    "groq": "groq/chat/completions",
-    "mistral": "mistral/v1/chat/completions",
-    "deepseek": "deepseek/chat/completions",
-    "perplexity": "perplexity-ai/chat/completions",
-    "grok": "grok/v1/chat/completions",
-    "cerebras": "cerebras/chat/completions",
+_FROM_REST: Final[dict[str, str]] = {
+    row.rest_prefix: row.name
+    for row in PROVIDER_TABLE.values()
+    if row.rest_prefix is not None and row.rest_prefix != row.name
 }
-"""Provider-specific endpoints that speak OpenAI Chat Completions, relative to the gateway root."""
-
-
-@dataclass(frozen=True, slots=True)
-class EmbeddingSupport:
-    """How a provider's OpenAI-compatible embeddings endpoint behind the gateway behaves."""
-
-    path: str
-    """Route relative to the gateway root."""
-    max_batch: int
-    """Most inputs one request may carry."""
-    dimensions: bool
-    """Accepts ``dimensions`` (shortened vectors)."""
-    base64: bool
-    """Accepts ``encoding_format="base64"`` (about 3x faster to decode than float JSON)."""
-
-
-EMBEDDING_PROVIDERS: Final[dict[str, EmbeddingSupport]] = {
-    "openai": EmbeddingSupport("openai/embeddings", max_batch=2048, dimensions=True, base64=True),
-    "workers-ai": EmbeddingSupport("workers-ai/v1/embeddings", max_batch=100, dimensions=False, base64=False),
-}
-"""Providers with an OpenAI-compatible embeddings endpoint behind the gateway (no compat route exists)."""
-
-
-def embedding_support(model: str | ModelRef) -> EmbeddingSupport:
-    """The embeddings endpoint for ``model``'s provider, or a :class:`ConfigurationError` if it has none."""
-    ref = parse_model(model) if isinstance(model, str) else model
-    support = EMBEDDING_PROVIDERS.get(ref.provider)
-    if support is None:
-        raise ConfigurationError(
-            f"provider '{ref.provider}' has no OpenAI-compatible embeddings endpoint behind the gateway "
-            f"(the unified API serves chat only); use one of: {', '.join(EMBEDDING_PROVIDERS)}"
-        )
-    return support
-
-
-_REST_PREFIXES: Final[dict[str, str]] = {"google-ai-studio": "google", "grok": "xai"}
-_FROM_REST: Final[dict[str, str]] = {"google": "google-ai-studio", "xai": "grok"}
+"""The REST API's spellings that differ from the unified endpoint's (``google`` -> ``google-ai-studio``)."""
 
 _EXAMPLE = "openai/gpt-5-mini, anthropic/claude-sonnet-4-5 or workers-ai/@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 
@@ -119,15 +48,14 @@ class ModelRef:
     @property
     def slug(self) -> str:
         """The provider's URL slug on the gateway host (``perplexity`` -> ``perplexity-ai``)."""
-        return PROVIDER_SLUGS.get(self.provider, self.provider)
+        return provider_info(self.provider).slug
 
     def for_surface(self, surface: Literal["gateway", "rest"]) -> str:
         """The model string as the chosen surface expects it."""
         if surface == "gateway":
             return self.qualified
-        if self.provider == "workers-ai":
-            return self.model
-        return f"{_REST_PREFIXES.get(self.provider, self.provider)}/{self.model}"
+        prefix = provider_info(self.provider).rest_prefix
+        return self.model if prefix is None else f"{prefix}/{self.model}"
 
     def __str__(self) -> str:
         return self.qualified

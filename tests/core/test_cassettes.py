@@ -73,3 +73,11 @@ def test_cassettes_hold_no_secrets() -> None:
         assert ACCOUNT not in text
         assert TOKEN not in text
         assert "ACCOUNT_ID" in text
+
+
+def test_every_credential_header_the_core_knows_is_filtered() -> None:
+    from cfaig._redact import SENSITIVE_HEADERS
+
+    filtered = {name for name, _ in vcr_config()["filter_headers"]}
+    assert filtered == set(SENSITIVE_HEADERS)
+    assert "proxy-authorization" in filtered

@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cfaig import errors
-from cfaig.errors import make_status_error, map_transport_errors, parse_retry_after
+from cfaig._error_mapping import make_status_error, map_transport_errors
+from cfaig._retry import parse_retry_after
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "spec" / "samples"
 

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cfaig import GatewayConfig, GatewayOptions
-from cfaig._headers import base_headers, option_headers, redact_headers, step_headers
+from cfaig._headers import base_headers, option_headers, step_headers
+from cfaig._redact import redact_headers
 from cfaig.errors import ConfigurationError
 
 
@@ -165,3 +166,11 @@ def test_header_text_options_are_safe_or_refused(value: str) -> None:
     for name in ("cf-aig-event-id", "cf-aig-cache-key"):
         assert headers[name] == value
         assert "\r" not in value and "\n" not in value
+
+
+def test_every_option_has_exactly_one_header() -> None:
+    from cfaig._headers import _OPTION_HEADERS
+
+    fields = [field for field, _, _ in _OPTION_HEADERS]
+    assert sorted(fields) == sorted(GatewayOptions.model_fields)
+    assert len({header for _, header, _ in _OPTION_HEADERS}) == len(fields)

@@ -30,6 +30,7 @@ def test_cfaig_all() -> None:
             "GatewayMeta",
             "GatewayOptions",
             "ModelRef",
+            "RequestPreview",
             "RetryPolicy",
             "__version__",
             "errors",
@@ -62,5 +63,24 @@ def test_importing_cfaig_pulls_no_framework() -> None:
     import sys
 
     code = "import sys, cfaig; bad = [m for m in sys.modules if m.startswith(('langchain', 'llama_index'))]; print(bad)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout  # noqa: S603
+    assert out.strip() == "[]"
+
+
+def test_errors_all_is_the_class_tree() -> None:
+    for name in errors.__all__:
+        value = getattr(errors, name)
+        assert isinstance(value, type), name
+        assert issubclass(value, errors.CfaigError), name
+    for helper in ("make_status_error", "map_transport_errors", "parse_retry_after", "scrub", "excerpt"):
+        assert helper not in errors.__all__
+        assert not hasattr(errors, helper), helper
+
+
+def test_importing_cfaig_loads_no_http_or_model_library() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, cfaig; print(sorted({m.split('.')[0] for m in sys.modules} & {'httpx', 'pydantic', 'aiohttp'}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout  # noqa: S603
     assert out.strip() == "[]"

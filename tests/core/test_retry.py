@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from cfaig import RetryPolicy
+from cfaig._error_mapping import make_status_error
 from cfaig.errors import (
     GatewayConnectionError,
     GatewayTimeoutError,
     IncompleteStreamError,
     MalformedResponseError,
-    make_status_error,
 )
 
 
@@ -58,3 +60,10 @@ def test_max_retries_and_budget_bound_the_total() -> None:
     assert policy.next_delay(error, 2, 0.0) is None
     assert policy.next_delay(error, 1, 6.0) is None  # 6 + 6 > 10
     assert RetryPolicy(max_retries=0).next_delay(make_status_error(503, b""), 0, 0.0) is None
+
+
+@pytest.mark.parametrize("code", [2001, 2009, 10000])
+def test_a_wrong_gateway_or_credentials_is_never_retried(code: int) -> None:
+    body = json.dumps({"success": False, "error": [{"code": code, "message": "no"}]}).encode()
+    assert not RetryPolicy().is_retryable(make_status_error(503, body))
+    assert RetryPolicy().is_retryable(make_status_error(503, b""))

@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import cfaig._client
-import cfaig._shared
+import cfaig._base_client
+import cfaig._client_cache
 from cfaig import AsyncGatewayClient, GatewayClient, RetryPolicy
 from cfaig.errors import GatewayError
 from cfaig.testing import EMULATOR_ACCOUNT_ID, GatewayEmulator, GatewaySettings
@@ -88,33 +88,33 @@ class RetryRecorder:
 
 @contextlib.contextmanager
 def fast_retries() -> Iterator[RetryRecorder]:
-    """Patch ``cfaig._client.RetryPolicy`` (what ``_BaseClient.__init__`` builds) with a recorder."""
+    """Patch ``cfaig._base_client.RetryPolicy`` (what ``BaseClient.__init__`` builds) with a recorder."""
     recorder = RetryRecorder()
-    original = cfaig._client.__dict__["RetryPolicy"]
-    setattr(cfaig._client, "RetryPolicy", recorder)  # noqa: B010 - a patch, not an attribute access
+    original = cfaig._base_client.__dict__["RetryPolicy"]
+    setattr(cfaig._base_client, "RetryPolicy", recorder)  # noqa: B010 - a patch, not an attribute access
     try:
         yield recorder
     finally:
-        setattr(cfaig._client, "RetryPolicy", original)  # noqa: B010
+        setattr(cfaig._base_client, "RetryPolicy", original)  # noqa: B010
 
 
 def close_shared_sync() -> None:
     """Close and forget the process-wide sync clients the framework classes created."""
-    for client in list(cfaig._shared._sync.values()):
+    for client in list(cfaig._client_cache._sync.values()):
         client.close()
-    cfaig._shared._sync.clear()
+    cfaig._client_cache._sync.clear()
 
 
 async def close_shared_async() -> None:
     """Close (on the running loop) and forget the process-wide async clients."""
-    for client in list(cfaig._shared._async.values()):
+    for client in list(cfaig._client_cache._async.values()):
         await client.aclose()
-    cfaig._shared._async.clear()
+    cfaig._client_cache._async.clear()
 
 
 def clear_shared() -> None:
     close_shared_sync()
-    cfaig._shared._async.clear()
+    cfaig._client_cache._async.clear()
 
 
 # --- counting attempts from the core's own log ----------------------------------------------------

@@ -19,18 +19,19 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cfaig import OPTION_FIELDS, ChatCompletion, GatewayConfig, GatewayMeta, GatewayOptions, ModelRef
+from cfaig._error_mapping import make_status_error
 from cfaig._headers import base_headers, option_headers
 from cfaig._response import parse_chat
+from cfaig._retry import parse_retry_after
 from cfaig._streaming import StreamDecoder
 from cfaig.errors import (
     CfaigError,
     ConfigurationError,
     GatewayError,
     MalformedResponseError,
-    make_status_error,
-    parse_retry_after,
 )
-from cfaig.model_ref import PROVIDERS, parse_model
+from cfaig.model_ref import parse_model
+from cfaig.providers import PROVIDERS
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SMALL = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

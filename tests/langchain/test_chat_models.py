@@ -53,7 +53,7 @@ def test_sampling_params_are_sent_when_set(emu: GatewayEmulator, clients: dict[s
     make(clients, temperature=0.2, max_tokens=50, seed=7, model_kwargs={"top_k": 4}).invoke("hi", stop=["END"])
     body = chat_requests(emu)[-1].json
     assert body["temperature"] == 0.2
-    assert body["max_completion_tokens"] == 50  # the core's name for OpenAI (see cfaig.capabilities)
+    assert body["max_completion_tokens"] == 50  # the core's name for OpenAI (see cfaig.providers)
     assert body["seed"] == 7
     assert body["stop"] == ["END"]
     assert body["top_k"] == 4

@@ -15,6 +15,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
+from cfaig.providers import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUT, embedding_batch_limits, model_size
 from cfaig.types import AssistantMessage, FunctionCall, GatewayMeta, ToolCall, Usage
 from llamaindex_cfaig._convert import (
     EXTRA_CONTENT_KEY,
@@ -26,7 +27,6 @@ from llamaindex_cfaig._convert import (
     to_openai_messages,
     tool_selections,
 )
-from llamaindex_cfaig._models import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUT, embedding_batch_limits, model_size
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="

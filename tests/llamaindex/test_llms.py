@@ -90,7 +90,7 @@ def test_set_parameters_are_sent(make_llm: MakeLLM, emu: GatewayEmulator) -> Non
     llm.chat(HI, top_p=0.5)
     body = last_body(emu)
     assert body["temperature"] == 0.2
-    assert body["max_completion_tokens"] == 50  # the core renames max_tokens for OpenAI (cfaig.capabilities)
+    assert body["max_completion_tokens"] == 50  # the core renames max_tokens for OpenAI (cfaig.providers)
     assert body["seed"] == 7
     assert body["top_p"] == 0.5
     assert body["top_k"] == 40  # a provider extra travels through extra_body into the body

@@ -20,11 +20,11 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field
 
 from cfaig import AsyncChatStream, ChatRequest, ChatStream, parse_model
-from cfaig.capabilities import StructuredMethod, capabilities
 from cfaig.errors import ConfigurationError
 from cfaig.integration.fields import GatewayFields
 from cfaig.integration.requests import chat_request, split_call_kwargs
 from cfaig.integration.tools import normalise_tool_choice
+from cfaig.providers import StructuredMethod, capabilities
 from langchain_cfaig import _convert
 
 __all__ = ["ChatCloudflareAIGateway"]
@@ -304,7 +304,7 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
     ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
         """A runnable that answers with ``schema`` (a pydantic class, a TypedDict or a JSON schema).
 
-        ``method`` defaults to what the model's provider does best (``cfaig.capabilities``):
+        ``method`` defaults to what the model's provider does best (``cfaig.providers``):
         ``json_schema`` (response_format), ``function_calling`` (a forced tool call) or ``json_mode``.
         """
         if kwargs:

@@ -9,7 +9,12 @@ from pydantic import ConfigDict, Field, PrivateAttr
 
 from cfaig.integration.fields import GatewayFields
 from cfaig.integration.requests import embedding_support_for
-from cfaig.model_ref import EmbeddingSupport
+from cfaig.providers import (
+    DEFAULT_EMBEDDING_BATCH,
+    DEFAULT_EMBEDDING_CONCURRENCY,
+    DEFAULT_EMBEDDING_MODEL,
+    EmbeddingSupport,
+)
 
 __all__ = ["CloudflareAIGatewayEmbeddings"]
 
@@ -37,7 +42,7 @@ class CloudflareAIGatewayEmbeddings(GatewayFields, Embeddings):
         populate_by_name=True, arbitrary_types_allowed=True, protected_namespaces=(), extra="forbid"
     )
 
-    model: str = Field(default="workers-ai/@cf/baai/bge-base-en-v1.5", alias="model_name")
+    model: str = Field(default=DEFAULT_EMBEDDING_MODEL, alias="model_name")
     """Model string: ``openai/text-embedding-3-small``, ``workers-ai/@cf/baai/bge-base-en-v1.5``, ..."""
     # Connection fields, gateway options and injected clients: cfaig.integration.fields.GatewayFields
     # (``metadata=`` is accepted for the gateway log metadata and stored as ``gateway_metadata``).
@@ -46,9 +51,9 @@ class CloudflareAIGatewayEmbeddings(GatewayFields, Embeddings):
     """Output size, for models that can shorten their vectors (OpenAI ``text-embedding-3-*``)."""
     encoding_format: Literal["float", "base64"] | None = None
     """Wire encoding; ``None`` picks base64 for OpenAI (faster to decode) and floats elsewhere."""
-    chunk_size: int = Field(default=512, gt=0)
+    chunk_size: int = Field(default=DEFAULT_EMBEDDING_BATCH, gt=0)
     """Texts per request, clamped to the provider's limit (OpenAI 2048, Workers AI 100)."""
-    max_concurrency: int = Field(default=4, gt=0)
+    max_concurrency: int = Field(default=DEFAULT_EMBEDDING_CONCURRENCY, gt=0)
     """Batches in flight at once (threads in the sync methods, tasks in the async ones)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Provider extras merged into the request body."""

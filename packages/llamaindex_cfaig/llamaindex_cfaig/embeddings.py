@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from cfaig.errors import ConfigurationError
 from cfaig.integration.fields import GatewayFields
 from cfaig.integration.requests import embedding_support_for
-from llamaindex_cfaig._models import DEFAULT_EMBEDDING_MODEL, DEFAULT_MAX_CONCURRENCY, embedding_batch_limits
+from cfaig.providers import DEFAULT_EMBEDDING_CONCURRENCY, DEFAULT_EMBEDDING_MODEL, embedding_batch_limits
 
 __all__ = ["CloudflareAIGatewayEmbedding"]
 
@@ -38,7 +38,7 @@ class CloudflareAIGatewayEmbedding(GatewayFields, BaseEmbedding):
         default=None, gt=0, description="Output dimensions (OpenAI text-embedding-3 models only)."
     )
     max_concurrency: int = Field(
-        default=DEFAULT_MAX_CONCURRENCY,
+        default=DEFAULT_EMBEDDING_CONCURRENCY,
         ge=1,
         description="Batches in flight at once: the core's bound within one call, and BaseEmbedding's "
         "num_workers (the bound on the batches aget_text_embedding_batch gathers) unless that is set.",
@@ -61,7 +61,7 @@ class CloudflareAIGatewayEmbedding(GatewayFields, BaseEmbedding):
         if not isinstance(data, dict):
             return data
         if data.get("num_workers") is None:
-            data["num_workers"] = data.get("max_concurrency") or DEFAULT_MAX_CONCURRENCY
+            data["num_workers"] = data.get("max_concurrency") or DEFAULT_EMBEDDING_CONCURRENCY
         model = data.get("model_name") or DEFAULT_EMBEDDING_MODEL
         try:
             default, limit = embedding_batch_limits(str(model))

@@ -31,6 +31,7 @@ from cfaig import AsyncChatStream, ChatCompletion, ChatCompletionChunk, ChatRequ
 from cfaig.integration.fields import GatewayFields
 from cfaig.integration.requests import chat_request, split_call_kwargs
 from cfaig.integration.tools import normalise_tool_choice
+from cfaig.providers import DEFAULT_CHAT_MODEL, model_size
 from llamaindex_cfaig._convert import (
     completion_message,
     force_single_tool_call,
@@ -38,14 +39,12 @@ from llamaindex_cfaig._convert import (
     to_openai_messages,
     tool_selections,
 )
-from llamaindex_cfaig._models import model_size
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
 __all__ = ["CloudflareAIGatewayLLM"]
 
-DEFAULT_MODEL = "workers-ai/@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 
 # Keys of cfaig.ChatRequest that go into the body as they are; any other parameter is a provider extra.
 # Decided by the method called (stream_chat or chat), never taken from kwargs.
@@ -74,7 +73,7 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
     >>> llm.complete("Hello").text  # doctest: +SKIP
     """
 
-    model: str = Field(default=DEFAULT_MODEL, description="Gateway model string, e.g. openai/gpt-5-mini.")
+    model: str = Field(default=DEFAULT_CHAT_MODEL, description="Gateway model string, e.g. openai/gpt-5-mini.")
     temperature: float | None = Field(
         default=None, ge=0.0, le=2.0, description="Sampling temperature; not sent when unset."
     )

@@ -13,8 +13,8 @@ from typing import Any, cast
 
 from cfaig._request import Endpoint
 from cfaig.errors import ConfigurationError
-from cfaig.model_ref import EmbeddingSupport, embedding_support
 from cfaig.options import OPTION_FIELDS, GatewayOptions
+from cfaig.providers import EmbeddingSupport, embedding_support
 from cfaig.types import ChatMessageParam, ChatRequest
 
 __all__ = ["CHAT_BODY_KEYS", "chat_request", "embedding_support_for", "split_call_kwargs"]

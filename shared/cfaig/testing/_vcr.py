@@ -9,10 +9,10 @@ from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
-SENSITIVE_HEADERS: Final = ("cf-aig-authorization", "authorization", "x-api-key", "x-goog-api-key", "api-key")
-"""Request headers replaced by ``REDACTED`` in cassettes."""
+from cfaig._redact import SENSITIVE_HEADERS  # the core's one list (a standard-library module)
 
 REDACTED: Final = "REDACTED"
+"""What a credential header's value becomes in a cassette."""
 _ACCOUNT_ID_RE: Final = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{32}(?![0-9A-Fa-f])")
 _STRIPPED_RESPONSE_HEADERS: Final = frozenset({"set-cookie"})
 
@@ -116,9 +116,9 @@ class _Scrubber:
 def vcr_config(*, account_id_placeholder: str = "ACCOUNT_ID") -> dict[str, Any]:
     """Keyword arguments for ``vcr.VCR(...)`` / ``use_cassette(...)`` (or pytest-recording).
 
-    * credential headers (``cf-aig-authorization``, ``authorization``, ``x-api-key``,
-      ``x-goog-api-key``, ``api-key``) are recorded as ``REDACTED``, also inside Universal
-      Endpoint step ``headers``;
+    * credential headers (``cf-aig-authorization``, ``authorization``, ``proxy-authorization``,
+      ``x-api-key``, ``x-goog-api-key``, ``api-key``) are recorded as ``REDACTED``, also inside
+      Universal Endpoint step ``headers``;
     * 32-hex account ids in URL paths, and the ``CLOUDFLARE_ACCOUNT_ID`` environment
       value, become ``account_id_placeholder`` in URLs and bodies;
     * ``Set-Cookie`` response headers are dropped and compressed bodies are decoded;
@@ -135,7 +135,7 @@ def vcr_config(*, account_id_placeholder: str = "ACCOUNT_ID") -> dict[str, Any]:
     before_request: Callable[[Any], Any] = scrubber.before_record_request
     before_response: Callable[[Any], Any] = scrubber.before_record_response
     return {
-        "filter_headers": [(name, REDACTED) for name in SENSITIVE_HEADERS],
+        "filter_headers": [(name, REDACTED) for name in sorted(SENSITIVE_HEADERS)],
         "before_record_request": before_request,
         "before_record_response": before_response,
         "decode_compressed_response": True,

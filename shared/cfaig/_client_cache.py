@@ -1,4 +1,4 @@
-"""Process-wide client sharing for the framework integrations.
+"""A cache of clients per configuration, for the framework integrations (``cfaig.shared_client``).
 
 LangChain and LlamaIndex build model objects freely (``configurable_fields`` builds one per call), so
 each object owning a connection pool would leak pools and re-do TLS handshakes. Instead, objects with
@@ -10,6 +10,8 @@ from __future__ import annotations
 import atexit
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
 
 from cfaig._client import AsyncGatewayClient, GatewayClient
 from cfaig.config import GatewayConfig
@@ -20,32 +22,31 @@ _MAX_SHARED = 64
 _lock = threading.Lock()
 _sync: OrderedDict[GatewayConfig, GatewayClient] = OrderedDict()
 _async: OrderedDict[GatewayConfig, AsyncGatewayClient] = OrderedDict()
+_C = TypeVar("_C", GatewayClient, AsyncGatewayClient)
+
+
+def _cached(cache: OrderedDict[GatewayConfig, _C], config: GatewayConfig, create: Callable[[GatewayConfig], _C]) -> _C:
+    """The cached client for ``config``, created on first use; the least recently used one beyond
+    ``_MAX_SHARED`` is forgotten (and stays usable by whoever holds it)."""
+    with _lock:
+        client = cache.get(config)
+        if client is None:
+            client = cache[config] = create(config)
+            if len(cache) > _MAX_SHARED:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(config)
+        return client
 
 
 def shared_client(config: GatewayConfig) -> GatewayClient:
     """The process's :class:`GatewayClient` for ``config``, created on first use."""
-    with _lock:
-        client = _sync.get(config)
-        if client is None:
-            client = _sync[config] = GatewayClient(config)
-            if len(_sync) > _MAX_SHARED:
-                _sync.popitem(last=False)  # the evicted client stays usable by whoever holds it
-        else:
-            _sync.move_to_end(config)
-        return client
+    return _cached(_sync, config, GatewayClient)
 
 
 def shared_async_client(config: GatewayConfig) -> AsyncGatewayClient:
     """The process's :class:`AsyncGatewayClient` for ``config``, created on first use."""
-    with _lock:
-        client = _async.get(config)
-        if client is None:
-            client = _async[config] = AsyncGatewayClient(config)
-            if len(_async) > _MAX_SHARED:
-                _async.popitem(last=False)
-        else:
-            _async.move_to_end(config)
-        return client
+    return _cached(_async, config, AsyncGatewayClient)
 
 
 @atexit.register

@@ -1,0 +1,181 @@
+"""The I/O-free half both clients share: configuration, request preparation, and reading answers and errors.
+
+:class:`~cfaig._client.GatewayClient` and :class:`~cfaig._client.AsyncGatewayClient` add only the I/O
+(send, sleep, read, close); everything here runs the same for both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, TypeVar
+
+import httpx
+
+from cfaig._constants import H_STEP
+from cfaig._error_mapping import make_status_error
+from cfaig._logging import setup_from_env
+from cfaig._redact import scrub
+from cfaig._request import Endpoint, PreparedRequest, RequestBuilder, RequestPreview, Target
+from cfaig._response import parse_meta
+from cfaig._retry import RetryPolicy
+from cfaig._streaming import StreamDecoder
+from cfaig._transports._httpx import gateway_headers
+from cfaig.config import GatewayConfig
+from cfaig.errors import ConfigurationError, GatewayError
+from cfaig.model_ref import parse_model
+from cfaig.options import GatewayOptions
+from cfaig.providers import embedding_support
+from cfaig.types import ChatRequest, EmbeddingRequest, GatewayMeta
+
+__all__ = ["BaseClient"]
+
+_T = TypeVar("_T")
+
+
+class BaseClient:
+    """Configuration, default options, the retry policy and the request builder of one client."""
+
+    def __init__(
+        self,
+        config: GatewayConfig | None = None,
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        retry_policy: RetryPolicy | None = None,
+        **config_fields: Any,
+    ) -> None:
+        if config is not None and config_fields:
+            raise ConfigurationError("pass either config=GatewayConfig(...) or its fields, not both")
+        self.config = config if config is not None else GatewayConfig(**config_fields)
+        self.options = GatewayOptions.coerce(options) or GatewayOptions()
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=self.config.max_retries)
+        self._builder = RequestBuilder(self.config, self.options)
+        self._secrets = tuple(
+            secret.get_secret_value()
+            for secret in (self.config.cf_aig_token, self.config.api_key)
+            if secret is not None
+        )
+        setup_from_env()
+
+    def __repr__(self) -> str:
+        cfg = self.config
+        return (
+            f"{type(self).__name__}(account_id={cfg.account_id!r}, gateway_id={cfg.gateway_id!r}, "
+            f"surface={cfg.surface!r}, base_url={(cfg.api_base_url if cfg.surface == 'rest' else cfg.base_url)!r})"
+        )
+
+    # pure preparation, shared by both clients
+    def _prepare_chat(
+        self,
+        request: ChatRequest,
+        options: GatewayOptions | Mapping[str, Any] | None,
+        fallbacks: Sequence[str] | None,
+        stream: bool,
+        endpoint: Endpoint,
+    ) -> PreparedRequest:
+        return self._builder.chat(
+            request,
+            options=GatewayOptions.coerce(options),
+            fallbacks=fallbacks,
+            stream=stream,
+            endpoint=endpoint,
+        )
+
+    def describe_chat(
+        self,
+        request: ChatRequest,
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        fallbacks: Sequence[str] | None = None,
+        endpoint: Endpoint = "unified",
+    ) -> RequestPreview:
+        """Where :meth:`chat` would send ``request`` and with which headers, credentials masked; no I/O.
+
+        Raises the same :class:`ConfigurationError` ``chat`` would, before any request.
+        """
+        return self._prepare_chat(request, options, fallbacks, False, endpoint).preview()
+
+    @staticmethod
+    def _embedding_batches(
+        model: str,
+        texts: Sequence[str],
+        batch_size: int | None,
+        dimensions: int | None,
+        encoding_format: Literal["float", "base64"] | None,
+        extra_body: Mapping[str, Any] | None,
+    ) -> list[EmbeddingRequest]:
+        """One request per batch: ``batch_size`` texts (clamped to the provider's limit), in input order."""
+        if isinstance(texts, str):
+            raise ConfigurationError("texts must be a list of strings (use embed() for one text)")
+        support = embedding_support(model)
+        if batch_size is not None and batch_size < 1:
+            raise ConfigurationError("batch_size must be at least 1")
+        size = min(batch_size or support.max_batch, support.max_batch)
+        if encoding_format is None and support.base64:
+            encoding_format = "base64"  # smaller and cheaper to decode than float JSON; the core decodes it
+        requests: list[EmbeddingRequest] = []
+        for start in range(0, len(texts), size):
+            request: EmbeddingRequest = {"model": model, "input": list(texts[start : start + size])}
+            if dimensions is not None:
+                request["dimensions"] = dimensions
+            if encoding_format is not None:
+                request["encoding_format"] = encoding_format
+            if extra_body:
+                request["extra_body"] = extra_body
+            requests.append(request)
+        return requests
+
+    @staticmethod
+    def _meta(response: httpx.Response, prepared: PreparedRequest, step: int) -> tuple[GatewayMeta, str]:
+        """What the gateway reported, and the content type, from one pass over the response headers."""
+        headers = gateway_headers(response.headers)
+        meta = parse_meta(
+            headers,
+            response.status_code,
+            requested=prepared.targets[step].served_by,
+            step_models=prepared.step_models,
+            client_step=step if len(prepared.targets) > 1 else None,
+        )
+        return meta, headers.get("content-type", "")
+
+    def _parse(
+        self,
+        parse: Callable[[bytes, str, GatewayMeta], _T],
+        body: bytes,
+        response: httpx.Response,
+        prepared: PreparedRequest,
+        step: int,
+    ) -> _T:
+        meta, content_type = self._meta(response, prepared, step)
+        return parse(body, content_type, meta)
+
+    def _error(self, response: httpx.Response, body: bytes, target: Target, prepared: PreparedRequest) -> GatewayError:
+        step = None
+        provider = target.provider
+        raw = response.headers.get(H_STEP)
+        if raw is not None and raw.isdigit():
+            step = int(raw)
+            if step < len(prepared.step_models):  # a Universal request: the step names the provider
+                provider = parse_model(prepared.step_models[step]).provider
+        error = make_status_error(
+            response.status_code,
+            body,
+            response.headers,
+            provider=provider,
+            gateway_id=prepared.gateway_id,
+            step=step,
+        )
+        return scrub(error, self._secrets)
+
+    def _decoder(self, response: httpx.Response, prepared: PreparedRequest, step: int) -> StreamDecoder:
+        meta, _ = self._meta(response, prepared, step)
+        return StreamDecoder(meta, provider=prepared.targets[step].provider, secrets=self._secrets)
+
+    def _probe_answer(
+        self, outcome: httpx.Response | GatewayError, prepared: PreparedRequest
+    ) -> GatewayMeta | GatewayError:
+        """What :meth:`GatewayClient.probe` returns for the probe's outcome (its body was read already)."""
+        if not isinstance(outcome, GatewayError):
+            return self._meta(outcome, prepared, 0)[0]
+        if outcome.status_code is None:  # no answer at all: the network, not the gateway
+            raise outcome
+        return outcome

@@ -1,0 +1,228 @@
+"""The one place failures become typed errors: HTTP statuses and their bodies, stream error events, transports.
+
+Statuses pick the class (``_STATUS_CLASSES``), the gateway's documented codes add the hint
+(``_gateway_codes``), and every excerpt of a body is scrubbed of credentials (``_redact``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from cfaig._constants import H_LOG_ID, H_REQUEST_ID
+from cfaig._gateway_codes import gateway_code
+from cfaig._redact import excerpt
+from cfaig._retry import parse_retry_after
+from cfaig.errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    ContentBlockedError,
+    GatewayConnectionError,
+    GatewayError,
+    GatewayTimeoutError,
+    MalformedResponseError,
+    NotFoundError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestTooLargeError,
+    ServerError,
+    UpstreamTimeoutError,
+)
+
+__all__ = ["error_from_stream_event", "make_status_error", "map_transport_errors"]
+
+_STATUS_CLASSES: dict[int, type[GatewayError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: PaymentRequiredError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    408: GatewayTimeoutError,
+    409: ConflictError,
+    413: RequestTooLargeError,
+    422: BadRequestError,
+    424: ContentBlockedError,
+    429: RateLimitError,
+    504: UpstreamTimeoutError,
+}
+
+_STATUS_HINTS: dict[int, str] = {
+    401: "the provider rejected the key, or the gateway is authenticated and cf_aig_token is missing",
+    403: "the token lacks the permission for this request",
+    404: "check the account id, the gateway id and the model name",
+    429: "rate limited; the client retries with backoff up to max_retries",
+}
+
+
+def make_status_error(
+    status_code: int,
+    body: bytes | str | None,
+    headers: Mapping[str, str] | None = None,
+    *,
+    provider: str | None = None,
+    gateway_id: str | None = None,
+    step: int | None = None,
+) -> GatewayError:
+    """Turn an error status and its body, in any of the three envelope shapes, into a typed error.
+
+    The shapes are the gateway's ``{"success": false, "error": [{"code", "message"}]}``, the Cloudflare
+    API's ``{"errors": [...]}``, and a provider's own ``{"error": {...}}`` passed through; a body that is
+    not JSON (an HTML error page) keeps only a short excerpt.
+    """
+    headers = headers or {}
+    text = _to_text(body)
+    code, message = _parse_error_body(text)
+    known = gateway_code(code)
+
+    cls: type[GatewayError]
+    if known is not None and known.blocked:
+        cls = ContentBlockedError
+    elif status_code in _STATUS_CLASSES:
+        cls = _STATUS_CLASSES[status_code]
+    elif status_code >= 500:
+        cls = ServerError
+    else:
+        cls = BadRequestError if status_code >= 400 else MalformedResponseError
+
+    if known is not None:
+        hint: str | None = known.hint.format(gateway=gateway_id or "?")
+    else:
+        hint = _STATUS_HINTS.get(status_code)
+
+    summary = message or _reason(status_code)
+    from_gateway = known is not None or (isinstance(code, int) and 1000 <= code < 11000)
+    where = " from the gateway" if from_gateway else (f" from {provider}" if provider else "")
+    return cls(
+        f"HTTP {status_code}{where}: {summary}",
+        status_code=status_code,
+        code=code,
+        log_id=headers.get(H_LOG_ID),
+        request_id=headers.get(H_REQUEST_ID),
+        provider=provider,
+        hint=hint,
+        body_excerpt=excerpt(text) if message is None or len(text) > len(message) + 40 else None,
+        retry_after=parse_retry_after(headers) if status_code in (429, 503) else None,
+        step=step,
+    )
+
+
+def error_from_stream_event(payload: Mapping[str, Any], *, provider: str | None = None) -> GatewayError:
+    """An ``{"error": ...}`` object that arrived inside an SSE stream, mapped like an HTTP error."""
+    error = payload.get("error")
+    status = 500
+    if isinstance(error, Mapping):
+        raw_status = error.get("status_code", error.get("code"))
+        if isinstance(raw_status, int) and 400 <= raw_status < 600:
+            status = raw_status
+    return make_status_error(status, json.dumps(payload), provider=provider)
+
+
+# --- the three envelope shapes ---------------------------------------------------------------------
+
+
+def _to_text(body: bytes | str | None) -> str:
+    if body is None:
+        return ""
+    if isinstance(body, bytes):
+        return body.decode("utf-8", errors="replace")
+    return body
+
+
+def _parse_error_body(text: str) -> tuple[int | str | None, str | None]:
+    """Find ``(code, message)`` in any known envelope; ``(None, None)`` when the body is not JSON."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None, None
+    return _code_and_message(data)
+
+
+def _code_and_message(data: Any) -> tuple[int | str | None, str | None]:
+    if isinstance(data, list) and data:  # some gateways answer with a bare list of errors
+        return _code_and_message(data[0])
+    if not isinstance(data, Mapping):
+        return None, None
+    for key in ("error", "errors"):  # gateway (singular array), Cloudflare API (plural), provider (object)
+        value = data.get(key)
+        if isinstance(value, list) and value and isinstance(value[0], Mapping):
+            value = value[0]
+        if isinstance(value, Mapping):
+            code = value.get("code", data.get("internalCode"))
+            message = value.get("message") or value.get("type")
+            return _clean_code(code), _clean_message(message)
+        if isinstance(value, str):
+            return _clean_code(data.get("code", data.get("internalCode"))), _clean_message(value)
+    if "message" in data or "detail" in data:
+        return _clean_code(data.get("code") or data.get("internalCode")), _clean_message(
+            data.get("message") or data.get("detail")
+        )
+    return None, None
+
+
+def _clean_code(code: Any) -> int | str | None:
+    if isinstance(code, bool):
+        return None
+    if isinstance(code, int):
+        return code
+    if isinstance(code, str) and code:
+        return int(code) if code.isdigit() else code[:80]
+    return None
+
+
+def _clean_message(message: Any) -> str | None:
+    if message is None:
+        return None
+    return excerpt(str(message), 500)
+
+
+def _reason(status_code: int) -> str:
+    try:
+        return httpx.codes.get_reason_phrase(status_code) or "error"
+    except ValueError:
+        return "error"
+
+
+# --- transports ------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def map_transport_errors(*, provider: str | None = None, step: int | None = None) -> Iterator[None]:
+    """Turn transport failures (httpx's, or aiohttp's on the async path) into ``GatewayTimeoutError`` /
+    ``GatewayConnectionError``.
+
+    Wraps both the send and the iteration of a stream, so a connection cut mid-stream surfaces as a
+    typed error too.
+    """
+    try:
+        yield
+    except (httpx.TimeoutException, TimeoutError) as exc:
+        raise GatewayTimeoutError(
+            f"no answer in time ({type(exc).__name__})",
+            provider=provider,
+            step=step,
+            hint="raise timeout=..., or set request_timeout_ms to let the gateway give up first",
+        ) from exc
+    except (httpx.TransportError, httpx.StreamError) as exc:
+        raise _connection_error(exc, provider, step) from exc
+    except Exception as exc:
+        aiohttp = sys.modules.get("aiohttp")  # only loaded when the async client sends on aiohttp
+        if aiohttp is not None and isinstance(exc, (aiohttp.ClientError, ConnectionError)):
+            raise _connection_error(exc, provider, step) from exc
+        raise
+
+
+def _connection_error(exc: Exception, provider: str | None, step: int | None) -> GatewayConnectionError:
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return GatewayConnectionError(
+        f"connection failed: {detail}",
+        provider=provider,
+        step=step,
+        hint="check the network and base_url; the request may be retried",
+    )
