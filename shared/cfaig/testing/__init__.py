@@ -28,17 +28,12 @@ From a shell: ``python -m cfaig.testing --port 8787``.
 
 from __future__ import annotations
 
-from ._emulator import (
-    EMULATOR_ACCOUNT_ID,
-    EmulatorTransport,
-    Fault,
-    GatewayEmulator,
-    GatewaySettings,
-    RecordedRequest,
-)
-from ._models import PROVIDER_QUIRKS, ProviderQuirks, ScriptedReply
+from ._gateway import GatewayEmulator
 from ._server import EmulatorServer, serve
+from ._transport import EmulatorTransport
+from ._types import EMULATOR_ACCOUNT_ID, Fault, GatewaySettings, RecordedRequest, ScriptedReply
 from ._vcr import vcr_config
+from .fake.providers import PROVIDER_QUIRKS, ProviderQuirks
 
 __all__ = [
     "EMULATOR_ACCOUNT_ID",
