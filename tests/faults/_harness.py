@@ -24,7 +24,7 @@ import cfaig._client
 import cfaig._shared
 from cfaig import AsyncGatewayClient, GatewayClient, RetryPolicy
 from cfaig.errors import GatewayError
-from cfaig.testing import EMULATOR_ACCOUNT_ID, GatewayEmulator, GatewaySettings
+from cfaig.testing import EMULATOR_ACCOUNT_ID
 
 Layer = Literal["core", "langchain", "llamaindex"]
 Mode = Literal["sync", "async", "stream", "astream"]
@@ -36,14 +36,6 @@ MODEL = "openai/gpt-4o-mini"
 FALLBACK_MODEL = "anthropic/claude-3-5-haiku"
 PROMPT = "hi"
 EXPECTED_TEXT = f"You said: {PROMPT}"
-
-
-def make_emulator() -> GatewayEmulator:
-    return GatewayEmulator(
-        account_id=EMULATOR_ACCOUNT_ID,
-        gateways={"default": GatewaySettings(authentication=False, cache_ttl=0)},
-        tokens=("test-cf-aig-token",),
-    )
 
 
 def closed_port_url() -> str:

@@ -15,7 +15,7 @@ import asyncio
 import gc
 import time
 import warnings
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
@@ -90,17 +90,15 @@ def _assert_no_resource_warnings() -> None:
 
 
 @pytest.fixture
-def emulator(served: tuple[EmulatorServer, GatewayEmulator]) -> Iterator[GatewayEmulator]:
-    server, emu = served
-    emu.reset()
-    assert _settles_sync(server, 0)
-    yield emu
-    emu.reset()
+def emulator(cfaig_gateway: EmulatorServer) -> GatewayEmulator:
+    """The loopback emulator (reset by ``cfaig_gateway``), once no connection is left open on it."""
+    assert _settles_sync(cfaig_gateway, 0)
+    return cfaig_gateway.emulator
 
 
 @pytest.fixture
-def server(served: tuple[EmulatorServer, GatewayEmulator]) -> EmulatorServer:
-    return served[0]
+def server(cfaig_gateway: EmulatorServer) -> EmulatorServer:
+    return cfaig_gateway
 
 
 class _AsyncTarget:

@@ -1,9 +1,8 @@
-"""Fixtures: a gateway emulator in-process, core clients on its transport, our classes on those clients,
-and an instrumentation event recorder."""
+"""Fixtures: our classes on the plugin's core clients (in-process emulator), an instrumentation event recorder."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -12,10 +11,7 @@ from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 
 from cfaig import AsyncGatewayClient, GatewayClient
-from cfaig.testing import EMULATOR_ACCOUNT_ID, GatewayEmulator, GatewaySettings
 from llamaindex_cfaig import CloudflareAIGatewayEmbedding, CloudflareAIGatewayLLM
-
-TOKEN = "test-cf-aig-token"
 
 
 class EventRecorder(BaseEventHandler):
@@ -38,35 +34,12 @@ class EventRecorder(BaseEventHandler):
 
 
 @pytest.fixture
-def emu() -> GatewayEmulator:
-    return GatewayEmulator(
-        account_id=EMULATOR_ACCOUNT_ID,
-        gateways={"default": GatewaySettings(authentication=False, cache_ttl=0)},
-        tokens=(TOKEN,),
-    )
-
-
-@pytest.fixture
-def gateway_client(emu: GatewayEmulator) -> Iterator[GatewayClient]:
-    client = GatewayClient(account_id=EMULATOR_ACCOUNT_ID, base_url=emu.base_url, transport=emu.transport())
-    yield client
-    client.close()
-
-
-@pytest.fixture
-async def async_gateway_client(emu: GatewayEmulator) -> AsyncIterator[AsyncGatewayClient]:
-    client = AsyncGatewayClient(account_id=EMULATOR_ACCOUNT_ID, base_url=emu.base_url, transport=emu.transport())
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
 def make_llm(
-    gateway_client: GatewayClient, async_gateway_client: AsyncGatewayClient
+    cfaig_client: GatewayClient, cfaig_async_client: AsyncGatewayClient
 ) -> Callable[..., CloudflareAIGatewayLLM]:
     def make(model: str = "openai/gpt-5-mini", **kwargs: Any) -> CloudflareAIGatewayLLM:
         return CloudflareAIGatewayLLM(
-            model=model, gateway_client=gateway_client, async_gateway_client=async_gateway_client, **kwargs
+            model=model, gateway_client=cfaig_client, async_gateway_client=cfaig_async_client, **kwargs
         )
 
     return make
@@ -79,11 +52,11 @@ def llm(make_llm: Callable[..., CloudflareAIGatewayLLM]) -> CloudflareAIGatewayL
 
 @pytest.fixture
 def make_embedding(
-    gateway_client: GatewayClient, async_gateway_client: AsyncGatewayClient
+    cfaig_client: GatewayClient, cfaig_async_client: AsyncGatewayClient
 ) -> Callable[..., CloudflareAIGatewayEmbedding]:
     def make(**kwargs: Any) -> CloudflareAIGatewayEmbedding:
         return CloudflareAIGatewayEmbedding(
-            gateway_client=gateway_client, async_gateway_client=async_gateway_client, **kwargs
+            gateway_client=cfaig_client, async_gateway_client=cfaig_async_client, **kwargs
         )
 
     return make
