@@ -65,11 +65,27 @@ _ENV = {
 }
 
 
-class TestChatCloudflareAIGatewayUnit(ChatModelUnitTests):
+class _OurChatModel:
+    """What the unit and the integration suites both say about our chat model."""
+
     @property
     def chat_model_class(self) -> type[ChatCloudflareAIGateway]:
         return ChatCloudflareAIGateway
 
+    @property
+    def has_tool_choice(self) -> bool:
+        return True
+
+    @property
+    def supports_model_override(self) -> bool:
+        return True
+
+    @property
+    def model_override_value(self) -> str:
+        return "anthropic/claude-sonnet-4-5"
+
+
+class TestChatCloudflareAIGatewayUnit(_OurChatModel, ChatModelUnitTests):
     @property
     def chat_model_params(self) -> dict[str, Any]:
         return {
@@ -89,20 +105,8 @@ class TestChatCloudflareAIGatewayUnit(ChatModelUnitTests):
         )
 
     @property
-    def has_tool_choice(self) -> bool:
-        return True
-
-    @property
     def supports_image_inputs(self) -> bool:
         return True
-
-    @property
-    def supports_model_override(self) -> bool:
-        return True
-
-    @property
-    def model_override_value(self) -> str:
-        return "anthropic/claude-sonnet-4-5"
 
     @pytest.fixture(autouse=True)
     def _allow_our_class_in_load(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,11 +123,7 @@ class TestChatCloudflareAIGatewayUnit(ChatModelUnitTests):
         monkeypatch.setitem(load_module._default_class_paths_cache, "all", allowed)
 
 
-class TestChatCloudflareAIGatewayIntegration(_OnLoopbackGateway, ChatModelIntegrationTests):
-    @property
-    def chat_model_class(self) -> type[ChatCloudflareAIGateway]:
-        return ChatCloudflareAIGateway
-
+class TestChatCloudflareAIGatewayIntegration(_OnLoopbackGateway, _OurChatModel, ChatModelIntegrationTests):
     @property
     def chat_model_params(self) -> dict[str, Any]:
         return {
@@ -131,10 +131,6 @@ class TestChatCloudflareAIGatewayIntegration(_OnLoopbackGateway, ChatModelIntegr
             "account_id": EMULATOR_ACCOUNT_ID,
             "base_url": self.gateway.base_url,
         }
-
-    @property
-    def has_tool_choice(self) -> bool:
-        return True
 
     @property
     def supports_json_mode(self) -> bool:
@@ -149,14 +145,6 @@ class TestChatCloudflareAIGatewayIntegration(_OnLoopbackGateway, ChatModelIntegr
     @property
     def supports_image_urls(self) -> bool:
         return False  # needs internet fixtures (a public image URL)
-
-    @property
-    def supports_model_override(self) -> bool:
-        return True
-
-    @property
-    def model_override_value(self) -> str:
-        return "anthropic/claude-sonnet-4-5"
 
     # Off with their reason (the suite's own capability flags; all default to False as well):
     @property
