@@ -34,12 +34,24 @@ class EventRecorder(BaseEventHandler):
 
 
 @pytest.fixture
+def gateway_client(cfaig_client: GatewayClient) -> GatewayClient:
+    """The plugin's core client on the in-process emulator (``emu``)."""
+    return cfaig_client
+
+
+@pytest.fixture
+def async_gateway_client(cfaig_async_client: AsyncGatewayClient) -> AsyncGatewayClient:
+    """The plugin's async core client on the in-process emulator (``emu``)."""
+    return cfaig_async_client
+
+
+@pytest.fixture
 def make_llm(
-    cfaig_client: GatewayClient, cfaig_async_client: AsyncGatewayClient
+    gateway_client: GatewayClient, async_gateway_client: AsyncGatewayClient
 ) -> Callable[..., CloudflareAIGatewayLLM]:
     def make(model: str = "openai/gpt-5-mini", **kwargs: Any) -> CloudflareAIGatewayLLM:
         return CloudflareAIGatewayLLM(
-            model=model, gateway_client=cfaig_client, async_gateway_client=cfaig_async_client, **kwargs
+            model=model, gateway_client=gateway_client, async_gateway_client=async_gateway_client, **kwargs
         )
 
     return make
@@ -52,11 +64,11 @@ def llm(make_llm: Callable[..., CloudflareAIGatewayLLM]) -> CloudflareAIGatewayL
 
 @pytest.fixture
 def make_embedding(
-    cfaig_client: GatewayClient, cfaig_async_client: AsyncGatewayClient
+    gateway_client: GatewayClient, async_gateway_client: AsyncGatewayClient
 ) -> Callable[..., CloudflareAIGatewayEmbedding]:
     def make(**kwargs: Any) -> CloudflareAIGatewayEmbedding:
         return CloudflareAIGatewayEmbedding(
-            gateway_client=cfaig_client, async_gateway_client=cfaig_async_client, **kwargs
+            gateway_client=gateway_client, async_gateway_client=async_gateway_client, **kwargs
         )
 
     return make
