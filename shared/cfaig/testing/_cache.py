@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Final
 
 from ._pipeline import Attempt, Context, Reply, header_flag, is_streaming
@@ -16,26 +16,14 @@ _DEFAULT_KEY_TTL: Final = 300
 _AUTH_HEADERS: Final = ("authorization", "x-api-key", "x-goog-api-key", "api-key")
 
 
-@dataclass(slots=True)
-class _CacheEntry:
-    expires: float
-    status: int
-    content_type: str | None
-    body: bytes
-    headers: tuple[tuple[str, str], ...]
-    provider: str | None
-    model: str | None
-    tokens_in: int | None
-    tokens_out: int | None
-
-
 class ResponseCache:
     """Successful non-streamed model replies by cache key, expiring by ``clock`` (oldest dropped past 4096)."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._entries: dict[str, _CacheEntry] = {}
+        self._entries: dict[str, tuple[float, Reply]] = {}
+        """Key -> (expiry time, a private copy of the reply as the model gave it)."""
 
     def clear(self) -> None:
         with self._lock:
@@ -76,35 +64,16 @@ class ResponseCache:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            if entry.expires <= self._clock():
+            expires, reply = entry
+            if expires <= self._clock():
                 del self._entries[key]
                 return None
-        return Reply(
-            status=entry.status,
-            content_type=entry.content_type,
-            body=entry.body,
-            headers=list(entry.headers),
-            cache_status="HIT",
-            provider=entry.provider,
-            model=entry.model,
-            tokens_in=entry.tokens_in,
-            tokens_out=entry.tokens_out,
-        )
+        return replace(reply, headers=list(reply.headers), cache_status="HIT")
 
     def put(self, key: str, ttl: float, reply: Reply) -> None:
-        """Store a reply for ``ttl`` seconds."""
-        entry = _CacheEntry(
-            expires=self._clock() + ttl,
-            status=reply.status,
-            content_type=reply.content_type,
-            body=reply.body,
-            headers=tuple(reply.headers),
-            provider=reply.provider,
-            model=reply.model,
-            tokens_in=reply.tokens_in,
-            tokens_out=reply.tokens_out,
-        )
+        """Store a copy of a successful, non-streamed reply for ``ttl`` seconds."""
+        stored = replace(reply, headers=list(reply.headers), cache_status=None)
         with self._lock:
-            self._entries[key] = entry
+            self._entries[key] = (self._clock() + ttl, stored)
             while len(self._entries) > _MAX_CACHE_ENTRIES:
                 del self._entries[next(iter(self._entries))]
