@@ -7,18 +7,27 @@ from typing import Any
 
 import pytest
 
-from cfaig.testing.pytest_plugin import Driver
+from cfaig.testing import GatewayEmulator
+from cfaig.testing.pytest_plugin import Driver as PluginDriver
+
+
+class Driver(PluginDriver):
+    """The plugin's :class:`~cfaig.testing.pytest_plugin.Driver`; ``emu`` is our tests' short name for its emulator."""
+
+    @property
+    def emu(self) -> GatewayEmulator:
+        return self.emulator
 
 
 @pytest.fixture
-def make_driver(cfaig_driver: Driver) -> Callable[..., Driver]:
+def make_driver(cfaig_driver: PluginDriver) -> Callable[..., Driver]:
     """``make_driver(**fields)``: the driver, its core clients built with these fields."""
-    return cfaig_driver.configure
+    return Driver(cfaig_driver.mode, cfaig_driver.emulator).configure
 
 
 @pytest.fixture
-def driver(cfaig_driver: Driver) -> Driver:
-    return cfaig_driver
+def driver(make_driver: Callable[..., Driver]) -> Driver:
+    return make_driver()
 
 
 def user(text: str = "Hello there") -> list[dict[str, Any]]:

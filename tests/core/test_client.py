@@ -20,8 +20,7 @@ from cfaig.errors import (
     ServerError,
 )
 from cfaig.testing import EMULATOR_ACCOUNT_ID, Fault, GatewayEmulator, GatewaySettings
-from cfaig.testing.pytest_plugin import Driver
-from tests.core.conftest import user
+from tests.core.conftest import Driver, user
 
 MODEL = "openai/gpt-5-mini"
 
@@ -32,7 +31,7 @@ MODEL = "openai/gpt-5-mini"
 def test_unified_chat(driver: Driver) -> None:
     completion = driver.call("chat", {"model": MODEL, "messages": user("What is Cloudflare?")})
     assert "What is Cloudflare?" in completion.text
-    request = driver.emulator.requests[-1]
+    request = driver.emu.requests[-1]
     assert request.path == f"/v1/{EMULATOR_ACCOUNT_ID}/default/compat/chat/completions"
     assert request.json == {"model": MODEL, "messages": user("What is Cloudflare?")}  # nothing unset is sent
     assert "authorization" not in request.headers  # no provider key: BYOK / Unified Billing
@@ -43,7 +42,7 @@ def test_unified_chat(driver: Driver) -> None:
 def test_auth_headers_on_the_gateway_host(make_driver: Callable[..., Driver]) -> None:
     driver = make_driver(cf_aig_token="test-cf-aig-token", api_key="sk-provider")
     driver.call("chat", {"model": MODEL, "messages": user()})
-    headers = driver.emulator.requests[-1].headers
+    headers = driver.emu.requests[-1].headers
     assert headers["cf-aig-authorization"] == "Bearer test-cf-aig-token"
     assert headers["authorization"] == "Bearer sk-provider"
 
@@ -63,7 +62,7 @@ def test_auth_headers_on_the_gateway_host(make_driver: Callable[..., Driver]) ->
 )
 def test_provider_specific_endpoints(driver: Driver, model: str, path: str, body_model: str) -> None:
     completion = driver.call("chat", {"model": model, "messages": user()}, endpoint="provider")
-    request = driver.emulator.requests[-1]
+    request = driver.emu.requests[-1]
     assert request.path == f"/v1/{EMULATOR_ACCOUNT_ID}/default/{path}"
     assert request.json is not None
     assert request.json["model"] == body_model
@@ -73,16 +72,16 @@ def test_provider_specific_endpoints(driver: Driver, model: str, path: str, body
 def test_provider_endpoint_refused_before_any_request_for_non_openai_shapes(driver: Driver) -> None:
     with pytest.raises(ConfigurationError, match="unified"):
         driver.call("chat", {"model": "anthropic/claude-sonnet-4-5", "messages": user()}, endpoint="provider")
-    assert driver.emulator.requests == []
+    assert driver.emu.requests == []
 
 
 def test_fallbacks_use_one_universal_request(driver: Driver) -> None:
-    driver.emulator.inject(Fault(status=503, step=0))
+    driver.emu.inject(Fault(status=503, step=0))
     completion = driver.call("chat", {"model": MODEL, "messages": user()}, fallbacks=["anthropic/claude-sonnet-4-5"])
     assert completion.gateway.step == 1
     assert completion.gateway.served_by == "anthropic/claude-sonnet-4-5"
-    assert len(driver.emulator.requests) == 1
-    request = driver.emulator.requests[0]
+    assert len(driver.emu.requests) == 1
+    request = driver.emu.requests[0]
     assert request.path == f"/v1/{EMULATOR_ACCOUNT_ID}/default"
     steps = request.json
     assert [step["provider"] for step in steps] == ["compat", "compat"]
@@ -97,8 +96,8 @@ def test_fallback_primary_serves_when_healthy(driver: Driver) -> None:
 
 
 def test_every_universal_step_failing_raises_the_last_error(driver: Driver) -> None:
-    driver.emulator.inject(Fault(status=400, step=0))
-    driver.emulator.inject(Fault(status=400, step=1))
+    driver.emu.inject(Fault(status=400, step=0))
+    driver.emu.inject(Fault(status=400, step=1))
     with pytest.raises(BadRequestError) as info:
         driver.call("chat", {"model": MODEL, "messages": user()}, fallbacks=["anthropic/claude-sonnet-4-5"])
     assert info.value.step == 1
@@ -107,7 +106,7 @@ def test_every_universal_step_failing_raises_the_last_error(driver: Driver) -> N
 def test_rest_surface(make_driver: Callable[..., Driver]) -> None:
     driver = make_driver(surface="rest", cf_aig_token="test-cf-aig-token", gateway_id="default")
     completion = driver.call("chat", {"model": "google-ai-studio/gemini-2.5-flash", "messages": user()})
-    request = driver.emulator.requests[-1]
+    request = driver.emu.requests[-1]
     assert request.path == f"/client/v4/accounts/{EMULATOR_ACCOUNT_ID}/ai/v1/chat/completions"
     assert request.headers["authorization"] == "Bearer test-cf-aig-token"
     assert request.headers["cf-aig-gateway-id"] == "default"
@@ -118,13 +117,13 @@ def test_rest_surface(make_driver: Callable[..., Driver]) -> None:
 
 def test_rest_surface_falls_back_client_side(make_driver: Callable[..., Driver]) -> None:
     driver = make_driver(surface="rest", cf_aig_token="test-cf-aig-token")
-    driver.emulator.inject(Fault(status=400))
+    driver.emu.inject(Fault(status=400))
     completion = driver.call(
         "chat", {"model": MODEL, "messages": user()}, fallbacks=["workers-ai/@cf/meta/llama-3.1-8b-instruct"]
     )
     assert completion.gateway.step == 1
     assert completion.gateway.served_by == "workers-ai/@cf/meta/llama-3.1-8b-instruct"
-    assert [r.json["model"] for r in driver.emulator.requests] == [MODEL, "@cf/meta/llama-3.1-8b-instruct"]
+    assert [r.json["model"] for r in driver.emu.requests] == [MODEL, "@cf/meta/llama-3.1-8b-instruct"]
 
 
 @pytest.mark.parametrize(
@@ -136,7 +135,7 @@ def test_rest_surface_falls_back_client_side(make_driver: Callable[..., Driver])
 )
 def test_embeddings_route_to_the_providers_endpoint(driver: Driver, model: str, path: str, dim: int) -> None:
     response = driver.call("embed", {"model": model, "input": ["a cat", "a dog", "tax law"]})
-    assert driver.emulator.requests[-1].path == f"/v1/{EMULATOR_ACCOUNT_ID}/default/{path}"
+    assert driver.emu.requests[-1].path == f"/v1/{EMULATOR_ACCOUNT_ID}/default/{path}"
     assert len(response.vectors) == 3
     assert all(len(vector) == dim for vector in response.vectors)
 
@@ -154,12 +153,12 @@ def test_embeddings_without_a_provider_endpoint_are_refused(driver: Driver) -> N
         driver.call("embed", {"model": "anthropic/claude-sonnet-4-5", "input": "x"})
     with pytest.raises(ConfigurationError):
         driver.call("embed", {"model": "openai/text-embedding-3-small", "input": []})
-    assert driver.emulator.requests == []
+    assert driver.emu.requests == []
 
 
 def test_responses_api(driver: Driver) -> None:
     result = driver.call("responses", {"model": MODEL, "input": "Say hi"})
-    assert driver.emulator.requests[-1].path.endswith("/openai/responses")
+    assert driver.emu.requests[-1].path.endswith("/openai/responses")
     assert result.output_text
 
 
@@ -168,11 +167,11 @@ def test_log_feedback(make_driver: Callable[..., Driver]) -> None:
     completion = driver.call("chat", {"model": MODEL, "messages": user()})
     log_id = completion.gateway.log_id
     driver.call("feedback", log_id, feedback=1, score=90, metadata={"rater": "ci"})
-    request = driver.emulator.requests[-1]
+    request = driver.emu.requests[-1]
     assert request.method == "PATCH"
     assert request.path == f"/client/v4/accounts/{EMULATOR_ACCOUNT_ID}/ai-gateway/gateways/default/logs/{log_id}"
     assert request.json == {"feedback": 1, "score": 90, "metadata": {"rater": "ci"}}
-    assert driver.emulator.logs[log_id]["feedback"] == 1
+    assert driver.emu.logs[log_id]["feedback"] == 1
     with pytest.raises(ConfigurationError):
         driver.call("feedback", log_id, feedback=5)
     with pytest.raises(NotFoundError):
@@ -185,7 +184,7 @@ def test_log_feedback(make_driver: Callable[..., Driver]) -> None:
 def test_options_are_headers_never_body(make_driver: Callable[..., Driver]) -> None:
     driver = make_driver(options={"cache_ttl": 120, "metadata": {"app": "tests"}})
     driver.call("chat", {"model": MODEL, "messages": user()}, options={"cache_ttl": 300, "event_id": "evt-7"})
-    request = driver.emulator.requests[-1]
+    request = driver.emu.requests[-1]
     assert request.headers["cf-aig-cache-ttl"] == "300"  # per request wins
     assert request.headers["cf-aig-metadata"] == '{"app":"tests"}'  # client default kept
     assert request.headers["cf-aig-event-id"] == "evt-7"
@@ -225,7 +224,7 @@ def test_stream_text_and_usage(driver: Driver) -> None:
     assert "stream me please" in stream.accumulator.text
     assert stream.accumulator.usage is not None
     assert stream.accumulator.usage.total_tokens > 0
-    body = driver.emulator.requests[-1].json
+    body = driver.emu.requests[-1].json
     assert body["stream"] is True
     assert body["stream_options"] == {"include_usage": True}
     assert stream.meta.log_id
@@ -251,32 +250,32 @@ def test_stream_tool_calls(driver: Driver) -> None:
 
 
 def test_stream_cut_midway_is_an_error(driver: Driver) -> None:
-    driver.emulator.inject(Fault(cut_after=2))
+    driver.emu.inject(Fault(cut_after=2))
     with pytest.raises(GatewayConnectionError):
         driver.stream({"model": MODEL, "messages": user("one two three four five six")})
 
 
 def test_stream_ending_without_done_is_an_error(driver: Driver) -> None:
-    driver.emulator.inject(Fault(end_after=2))
+    driver.emu.inject(Fault(end_after=2))
     with pytest.raises(IncompleteStreamError):
         driver.stream({"model": MODEL, "messages": user("one two three four five six")})
 
 
 def test_stream_malformed_event_is_an_error(driver: Driver) -> None:
-    driver.emulator.inject(Fault(malformed_after=1))
+    driver.emu.inject(Fault(malformed_after=1))
     with pytest.raises(MalformedResponseError):
         driver.stream({"model": MODEL, "messages": user("one two three")})
 
 
 def test_stream_error_before_first_byte_is_retried(driver: Driver) -> None:
-    driver.emulator.inject(Fault(status=503, times=1))
+    driver.emu.inject(Fault(status=503, times=1))
     _, stream = driver.stream({"model": MODEL, "messages": user("retry me")})
     assert "retry me" in stream.accumulator.text
-    assert len(driver.emulator.requests) == 2
+    assert len(driver.emu.requests) == 2
 
 
 def test_stream_fallback(driver: Driver) -> None:
-    driver.emulator.inject(Fault(status=500, step=0))
+    driver.emu.inject(Fault(status=500, step=0))
     _, stream = driver.stream({"model": MODEL, "messages": user("x")}, fallbacks=["anthropic/claude-sonnet-4-5"])
     assert stream.meta.step == 1
     assert stream.meta.served_by == "anthropic/claude-sonnet-4-5"
@@ -286,25 +285,25 @@ def test_stream_fallback(driver: Driver) -> None:
 
 
 def test_retryable_errors_are_retried_then_succeed(driver: Driver) -> None:
-    driver.emulator.inject(Fault(status=503, times=2))
+    driver.emu.inject(Fault(status=503, times=2))
     completion = driver.call("chat", {"model": MODEL, "messages": user()})
     assert completion.text
-    assert len(driver.emulator.requests) == 3
+    assert len(driver.emu.requests) == 3
 
 
 def test_retries_exhausted_raise_typed_error(driver: Driver) -> None:
-    driver.emulator.inject(Fault(status=502, times=5))
+    driver.emu.inject(Fault(status=502, times=5))
     with pytest.raises(ServerError):
         driver.call("chat", {"model": MODEL, "messages": user()})
-    assert len(driver.emulator.requests) == 3  # 1 + max_retries
+    assert len(driver.emu.requests) == 3  # 1 + max_retries
 
 
 def test_rate_limit_honours_retry_after(driver: Driver) -> None:
-    driver.emulator.inject(Fault(status=429, retry_after="0", times=1))
+    driver.emu.inject(Fault(status=429, retry_after="0", times=1))
     driver.call("chat", {"model": MODEL, "messages": user()})
-    assert len(driver.emulator.requests) == 2
-    driver.emulator.reset()
-    driver.emulator.inject(Fault(status=429, retry_after="0", times=3))
+    assert len(driver.emu.requests) == 2
+    driver.emu.reset()
+    driver.emu.inject(Fault(status=429, retry_after="0", times=3))
     with pytest.raises(RateLimitError) as info:
         driver.call("chat", {"model": MODEL, "messages": user()})
     assert info.value.retry_after == 0.0
@@ -312,11 +311,11 @@ def test_rate_limit_honours_retry_after(driver: Driver) -> None:
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
 def test_non_retryable_errors_fail_after_one_attempt(driver: Driver, status: int) -> None:
-    driver.emulator.inject(Fault(status=status, times=3))
+    driver.emu.inject(Fault(status=status, times=3))
     with pytest.raises(Exception) as info:
         driver.call("chat", {"model": MODEL, "messages": user()})
     assert getattr(info.value, "status_code", None) == status
-    assert len(driver.emulator.requests) == 1
+    assert len(driver.emu.requests) == 1
 
 
 def test_authenticated_gateway_without_token(make_driver: Callable[..., Driver], emu: GatewayEmulator) -> None:
@@ -339,14 +338,14 @@ def test_unknown_gateway(make_driver: Callable[..., Driver]) -> None:
 
 
 def test_html_body_on_success_status(driver: Driver) -> None:
-    driver.emulator.inject(Fault(status=200, body="<html>captive portal</html>", content_type="text/html"))
+    driver.emu.inject(Fault(status=200, body="<html>captive portal</html>", content_type="text/html"))
     with pytest.raises(MalformedResponseError) as info:
         driver.call("chat", {"model": MODEL, "messages": user()})
     assert "captive portal" in (info.value.body_excerpt or "")
 
 
 def test_json_missing_required_fields(driver: Driver) -> None:
-    driver.emulator.inject(Fault(status=200, body={"id": "x", "object": "chat.completion"}))
+    driver.emu.inject(Fault(status=200, body={"id": "x", "object": "chat.completion"}))
     with pytest.raises(MalformedResponseError, match="choices"):
         driver.call("chat", {"model": MODEL, "messages": user()})
 
@@ -364,7 +363,7 @@ def test_bad_input_refused_before_any_request(driver: Driver) -> None:
         driver.call("chat", {"model": MODEL, "messages": user()}, options={"metadata": {str(i): i for i in range(6)}})
     with pytest.raises(ConfigurationError):
         driver.call("chat", {"model": MODEL, "messages": user()}, fallbacks=["nonsense"])
-    assert driver.emulator.requests == []
+    assert driver.emu.requests == []
 
 
 def test_unsupported_parameters_dropped_per_provider(driver: Driver) -> None:
@@ -379,7 +378,7 @@ def test_unsupported_parameters_dropped_per_provider(driver: Driver) -> None:
             "parallel_tool_calls": True,
         },
     )
-    body = driver.emulator.requests[-1].json
+    body = driver.emu.requests[-1].json
     assert "parallel_tool_calls" not in body
     assert body["tool_choice"] == "auto"
 
@@ -395,11 +394,11 @@ def test_client_reuses_one_pool(emu: GatewayEmulator) -> None:
 
 def test_openai_gets_max_completion_tokens(driver: Driver) -> None:
     driver.call("chat", {"model": MODEL, "messages": user(), "max_tokens": 50})
-    body = driver.emulator.requests[-1].json
+    body = driver.emu.requests[-1].json
     assert body["max_completion_tokens"] == 50
     assert "max_tokens" not in body
     driver.call("chat", {"model": "anthropic/claude-sonnet-4-5", "messages": user(), "max_tokens": 50})
-    assert driver.emulator.requests[-1].json["max_tokens"] == 50
+    assert driver.emu.requests[-1].json["max_tokens"] == 50
 
 
 def test_embed_many_batches_in_order(driver: Driver) -> None:
@@ -410,7 +409,7 @@ def test_embed_many_batches_in_order(driver: Driver) -> None:
     for batched, single in zip(vectors, singles, strict=True):
         assert batched == pytest.approx(single, rel=1e-5, abs=1e-6)
     assert vectors[0] != vectors[1]
-    embed_requests = [r for r in driver.emulator.requests if r.json and isinstance(r.json.get("input"), list)]
+    embed_requests = [r for r in driver.emu.requests if r.json and isinstance(r.json.get("input"), list)]
     assert [len(r.json["input"]) for r in embed_requests] == [2, 2, 1]
     assert all(r.json["encoding_format"] == "base64" for r in embed_requests)  # OpenAI: the fast encoding
 
@@ -419,8 +418,8 @@ def test_embed_many_clamps_to_the_provider_limit(driver: Driver) -> None:
     texts = [f"t{i}" for i in range(150)]
     vectors = driver.call("embed_many", "workers-ai/@cf/baai/bge-small-en-v1.5", texts, batch_size=500)
     assert len(vectors) == 150
-    assert [len(r.json["input"]) for r in driver.emulator.requests] == [100, 50]
-    assert "encoding_format" not in driver.emulator.requests[0].json
+    assert [len(r.json["input"]) for r in driver.emu.requests] == [100, 50]
+    assert "encoding_format" not in driver.emu.requests[0].json
 
 
 def test_embed_many_refuses_before_any_request(driver: Driver) -> None:
@@ -431,4 +430,4 @@ def test_embed_many_refuses_before_any_request(driver: Driver) -> None:
         driver.call("embed_many", "openai/text-embedding-3-small", ["x"], batch_size=0)
     with pytest.raises(ConfigurationError):
         driver.call("embed_many", "openai/text-embedding-3-small", "not a list")
-    assert driver.emulator.requests == []
+    assert driver.emu.requests == []

@@ -109,7 +109,7 @@ class Driver:
 
     def configure(self, **fields: Any) -> Driver:
         """A driver in the same mode whose core clients get these fields on top of the current ones."""
-        return Driver(self.mode, self.emulator, {**self.fields, **fields})
+        return type(self)(self.mode, self.emulator, {**self.fields, **fields})
 
     def run(self, sync_call: Callable[[], T], async_call: Callable[[], Awaitable[T]]) -> T:
         """``sync_call()``, or ``await async_call()`` in a new event loop."""
