@@ -1,10 +1,17 @@
-"""Suite-wide settings: Hypothesis without per-example deadlines (CI machines are busy, 2 cores)."""
+"""Suite-wide settings: Hypothesis without per-example deadlines (CI machines are busy, 2 cores), fixture names.
+
+The emulator, server, client and driver fixtures come from the ``cfaig`` pytest plugin
+(``cfaig.testing.pytest_plugin``, registered by cfaig-core's ``pytest11`` entry point).
+"""
 
 from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from cfaig.testing import GatewayEmulator
 
 settings.register_profile(
     "cfaig",
@@ -14,3 +21,9 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile("cfaig")
+
+
+@pytest.fixture
+def emu(cfaig_emulator: GatewayEmulator) -> GatewayEmulator:
+    """Our tests' short name for the plugin's fresh in-process emulator (``cfaig.testing.pytest_plugin``)."""
+    return cfaig_emulator

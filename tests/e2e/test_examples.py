@@ -5,20 +5,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from cfaig.testing import EMULATOR_ACCOUNT_ID, EmulatorServer, GatewayEmulator, serve
+from cfaig.testing import EMULATOR_ACCOUNT_ID, EmulatorServer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    with serve(GatewayEmulator()) as running:
-        yield running
+@pytest.fixture
+def server(cfaig_gateway: EmulatorServer) -> EmulatorServer:
+    """The plugin's loopback emulator, reset for each script."""
+    return cfaig_gateway
 
 
 def run_example(name: str, server: EmulatorServer, **env: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,26 +13,13 @@ from langchain_core.tools import tool
 from langchain_core.vectorstores import InMemoryVectorStore
 from pydantic import BaseModel, Field
 
-from cfaig.testing import EMULATOR_ACCOUNT_ID, Fault, GatewayEmulator, GatewaySettings, serve
+from cfaig.testing import EMULATOR_ACCOUNT_ID, EmulatorServer, Fault
 from langchain_cfaig import ChatCloudflareAIGateway, CloudflareAIGatewayEmbeddings
 
 
-@pytest.fixture(scope="module")
-def emulator() -> GatewayEmulator:
-    return GatewayEmulator(
-        account_id=EMULATOR_ACCOUNT_ID, gateways={"default": GatewaySettings(authentication=False, cache_ttl=0)}
-    )
-
-
-@pytest.fixture(scope="module")
-def base_url(emulator: GatewayEmulator) -> Iterator[str]:
-    with serve(emulator) as server:
-        yield str(server.base_url)
-
-
 @pytest.fixture
-def settings(base_url: str) -> dict[str, Any]:
-    return {"account_id": EMULATOR_ACCOUNT_ID, "base_url": base_url}
+def settings(cfaig_gateway: EmulatorServer) -> dict[str, Any]:
+    return {"account_id": EMULATOR_ACCOUNT_ID, "base_url": cfaig_gateway.base_url}
 
 
 def test_lcel_chain(settings: dict[str, Any]) -> None:
@@ -100,8 +86,8 @@ def test_retrieval_ranks_the_right_document_first(settings: dict[str, Any]) -> N
     assert retriever.invoke("wrought-iron tower in Paris")[0].id == "paris"
 
 
-def test_fallback_served_by_second_model(settings: dict[str, Any], emulator: GatewayEmulator) -> None:
-    emulator.inject(Fault(status=503, step=0))
+def test_fallback_served_by_second_model(settings: dict[str, Any], cfaig_gateway: EmulatorServer) -> None:
+    cfaig_gateway.emulator.inject(Fault(status=503, step=0))
     model = ChatCloudflareAIGateway(
         model="openai/gpt-5-mini", fallbacks=["anthropic/claude-sonnet-4-5"], max_retries=0, **settings
     )

@@ -6,7 +6,7 @@ the process-wide core clients and real sockets are used.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from llama_index.core import Document, VectorStoreIndex
@@ -16,7 +16,7 @@ from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
-from cfaig.testing import EMULATOR_ACCOUNT_ID, Fault, GatewayEmulator, GatewaySettings, ScriptedReply, serve
+from cfaig.testing import EMULATOR_ACCOUNT_ID, EmulatorServer, Fault, GatewayEmulator, GatewaySettings, ScriptedReply
 from llamaindex_cfaig import CloudflareAIGatewayEmbedding, CloudflareAIGatewayLLM
 
 TOKEN = "test-cf-aig-token"
@@ -41,19 +41,13 @@ class Invoice(BaseModel):
     total: int
 
 
-@pytest.fixture
-def emulator() -> GatewayEmulator:
-    return GatewayEmulator(
-        account_id=EMULATOR_ACCOUNT_ID,
-        gateways={"default": GatewaySettings(authentication=True, cache_ttl=0)},
-        tokens=(TOKEN,),
-    )
+# An authenticated gateway, served on a loopback port of its own for each test (cfaig_serve).
+pytestmark = pytest.mark.cfaig_emulator(gateways={"default": GatewaySettings(authentication=True)})
 
 
 @pytest.fixture
-def base_url(emulator: GatewayEmulator) -> Iterator[str]:
-    with serve(emulator) as server:
-        yield server.base_url
+def base_url(cfaig_serve: Callable[[], EmulatorServer]) -> str:
+    return cfaig_serve().base_url
 
 
 @pytest.fixture
@@ -115,23 +109,23 @@ async def test_function_agent_calls_the_tool(llm: CloudflareAIGatewayLLM) -> Non
     assert "".join(deltas).strip()
 
 
-async def test_react_agent(llm: CloudflareAIGatewayLLM, emulator: GatewayEmulator) -> None:
+async def test_react_agent(llm: CloudflareAIGatewayLLM, emu: GatewayEmulator) -> None:
     # ReAct speaks a text protocol (Thought / Action / Action Input, then Answer) that the emulator's
     # built-in models do not produce, so the two model turns are scripted.
-    emulator.script(
+    emu.script(
         ScriptedReply(
             content="Thought: I need to use a tool to help me answer the question.\n"
             'Action: multiply\nAction Input: {"a": 6, "b": 7}'
         )
     )
-    emulator.script(ScriptedReply(content="Thought: I can answer without using any more tools.\nAnswer: 42"))
+    emu.script(ScriptedReply(content="Thought: I can answer without using any more tools.\nAnswer: 42"))
     agent = ReActAgent(tools=[FunctionTool.from_defaults(fn=multiply)], llm=llm)
     handler = agent.run(user_msg="What is 6 multiplied by 7?")
     results = [event async for event in handler.stream_events() if isinstance(event, ToolCallResult)]
     output = await handler
     assert results[0].tool_output.content == "42"
     assert "42" in str(output.response.content)
-    second_prompt = emulator.requests[-1].json["messages"]
+    second_prompt = emu.requests[-1].json["messages"]
     assert any("Observation: 42" in str(message.get("content")) for message in second_prompt)
 
 
@@ -143,8 +137,8 @@ def test_structured_predict(llm: CloudflareAIGatewayLLM) -> None:
     assert invoice.total == 1200
 
 
-def test_fallback_served_by_the_second_model(base_url: str, emulator: GatewayEmulator) -> None:
-    emulator.inject(Fault(status=500, step=0))
+def test_fallback_served_by_the_second_model(base_url: str, emu: GatewayEmulator) -> None:
+    emu.inject(Fault(status=500, step=0))
     llm = CloudflareAIGatewayLLM(
         model="openai/gpt-5-mini",
         fallbacks=["anthropic/claude-sonnet-4-5"],

@@ -6,21 +6,20 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from cfaig.testing import EMULATOR_ACCOUNT_ID, EmulatorServer, GatewayEmulator, serve
+from cfaig.testing import EMULATOR_ACCOUNT_ID, EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
 BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.DOTALL)
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    with serve(GatewayEmulator()) as running:
-        yield running
+@pytest.fixture
+def server(cfaig_gateway: EmulatorServer) -> EmulatorServer:
+    """The plugin's loopback emulator, reset for each script."""
+    return cfaig_gateway
 
 
 def test_readme_has_examples() -> None:

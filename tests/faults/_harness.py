@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,7 +25,7 @@ import cfaig._base_client
 import cfaig._client_cache
 from cfaig import AsyncGatewayClient, GatewayClient, RetryPolicy
 from cfaig.errors import GatewayError
-from cfaig.testing import EMULATOR_ACCOUNT_ID, GatewayEmulator, GatewaySettings
+from cfaig.testing import EMULATOR_ACCOUNT_ID
 
 Layer = Literal["core", "langchain", "llamaindex"]
 Mode = Literal["sync", "async", "stream", "astream"]
@@ -36,14 +37,6 @@ MODEL = "openai/gpt-4o-mini"
 FALLBACK_MODEL = "anthropic/claude-3-5-haiku"
 PROMPT = "hi"
 EXPECTED_TEXT = f"You said: {PROMPT}"
-
-
-def make_emulator() -> GatewayEmulator:
-    return GatewayEmulator(
-        account_id=EMULATOR_ACCOUNT_ID,
-        gateways={"default": GatewaySettings(authentication=False, cache_ttl=0)},
-        tokens=("test-cf-aig-token",),
-    )
 
 
 def closed_port_url() -> str:
@@ -208,6 +201,54 @@ def _core_request() -> dict[str, Any]:
     return {"model": MODEL, "messages": [{"role": "user", "content": PROMPT}]}
 
 
+@dataclass(frozen=True)
+class _Framework:
+    """One framework class configured like production, and how to read its answer and its chunks.
+
+    ``call``/``stream`` name the sync methods; the async twins are the ``a``-prefixed ones.
+    """
+
+    target: Any
+    call: str
+    stream: str
+    args: tuple[Any, ...]
+    text: Callable[[Any], str | None]
+    piece: Callable[[Any], str]
+
+
+def _framework(layer: Layer, base_url: str, settings: CallSettings) -> _Framework:
+    fields = _framework_fields(base_url, settings)
+    if layer == "langchain":
+        from langchain_cfaig import ChatCloudflareAIGateway
+
+        return _Framework(ChatCloudflareAIGateway(**fields), "invoke", "stream", (PROMPT,), _content, _content)
+    from llama_index.core.llms import ChatMessage
+
+    from llamaindex_cfaig import CloudflareAIGatewayLLM
+
+    return _Framework(
+        CloudflareAIGatewayLLM(**fields),
+        "chat",
+        "stream_chat",
+        ([ChatMessage(role="user", content=PROMPT)],),
+        _message_content,
+        _delta,
+    )
+
+
+def _content(message: Any) -> str:
+    return str(message.content)
+
+
+def _message_content(response: Any) -> str | None:
+    content: str | None = response.message.content
+    return content
+
+
+def _delta(response: Any) -> str:
+    return str(response.delta or "")
+
+
 def _sync_call(layer: Layer, mode: Mode, base_url: str, settings: CallSettings, result: CallResult) -> None:
     if layer == "core":
         with GatewayClient(base_url=base_url, **settings.config_fields()) as client:
@@ -221,32 +262,14 @@ def _sync_call(layer: Layer, mode: Mode, base_url: str, settings: CallSettings, 
                     parts.extend(choice.delta.content or "" for choice in chunk.choices)
             result.text = "".join(parts)
             return
-    if layer == "langchain":
-        from langchain_cfaig import ChatCloudflareAIGateway
-
-        model = ChatCloudflareAIGateway(**_framework_fields(base_url, settings))
-        if mode == "sync":
-            result.text = str(model.invoke(PROMPT).content)
-            return
-        parts = []
-        for message in model.stream(PROMPT):
-            result.chunks += 1
-            parts.append(str(message.content))
-        result.text = "".join(parts)
-        return
-    from llama_index.core.llms import ChatMessage
-
-    from llamaindex_cfaig import CloudflareAIGatewayLLM
-
-    llm = CloudflareAIGatewayLLM(**_framework_fields(base_url, settings))
-    messages = [ChatMessage(role="user", content=PROMPT)]
+    framework = _framework(layer, base_url, settings)
     if mode == "sync":
-        result.text = llm.chat(messages).message.content
+        result.text = framework.text(getattr(framework.target, framework.call)(*framework.args))
         return
     parts = []
-    for response in llm.stream_chat(messages):
+    for item in getattr(framework.target, framework.stream)(*framework.args):
         result.chunks += 1
-        parts.append(response.delta or "")
+        parts.append(framework.piece(item))
     result.text = "".join(parts)
 
 
@@ -265,32 +288,17 @@ async def _async_call(layer: Layer, mode: Mode, base_url: str, settings: CallSet
             result.text = "".join(parts)
             return
     try:
-        if layer == "langchain":
-            from langchain_cfaig import ChatCloudflareAIGateway
-
-            model = ChatCloudflareAIGateway(**_framework_fields(base_url, settings))
-            if mode == "async":
-                result.text = str((await model.ainvoke(PROMPT)).content)
-                return
-            parts = []
-            async for message in model.astream(PROMPT):
-                result.chunks += 1
-                parts.append(str(message.content))
-            result.text = "".join(parts)
-            return
-        from llama_index.core.llms import ChatMessage
-
-        from llamaindex_cfaig import CloudflareAIGatewayLLM
-
-        llm = CloudflareAIGatewayLLM(**_framework_fields(base_url, settings))
-        messages = [ChatMessage(role="user", content=PROMPT)]
+        framework = _framework(layer, base_url, settings)
         if mode == "async":
-            result.text = (await llm.achat(messages)).message.content
+            result.text = framework.text(await getattr(framework.target, f"a{framework.call}")(*framework.args))
             return
+        stream = getattr(framework.target, f"a{framework.stream}")(*framework.args)
+        if inspect.isawaitable(stream):  # LlamaIndex: a coroutine that resolves to the stream
+            stream = await stream
         parts = []
-        async for response in await llm.astream_chat(messages):
+        async for item in stream:
             result.chunks += 1
-            parts.append(response.delta or "")
+            parts.append(framework.piece(item))
         result.text = "".join(parts)
     finally:
         await close_shared_async()

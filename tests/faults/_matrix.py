@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cfaig import errors
-from cfaig.testing import EmulatorServer, Fault, GatewayEmulator
+from cfaig.testing import EmulatorServer, Fault
 from tests.faults._harness import (
     FALLBACK_MODEL,
     STREAM_MODES,
@@ -164,9 +164,10 @@ class CellResult:
     planned: list[float]
 
 
-def run_cell(case: Case, layer: Layer, mode: Mode, server: EmulatorServer, emulator: GatewayEmulator) -> CellResult:
-    """Run one (fault, mode, layer) cell on a freshly reset emulator."""
+def run_cell(case: Case, layer: Layer, mode: Mode, server: EmulatorServer) -> CellResult:
+    """Run one (fault, mode, layer) cell on the server's freshly reset emulator."""
     expect = case.expect(mode)
+    emulator = server.emulator
     emulator.reset()
     for fault in expect.faults():
         emulator.inject(fault)

@@ -1,4 +1,7 @@
-"""Fixtures of the fault tests: the emulator on loopback, and clean process-wide client caches."""
+"""Fixtures of the fault tests: clean process-wide client caches, and recorded fast retries.
+
+The emulator on loopback is the plugin's ``cfaig_gateway`` (reset for every test).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from cfaig.testing import EmulatorServer, GatewayEmulator, serve
-from tests.faults._harness import RetryRecorder, clear_shared, fast_retries, make_emulator
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[EmulatorServer, GatewayEmulator]]:
-    """One emulator served on 127.0.0.1 per test module."""
-    emulator = make_emulator()
-    with serve(emulator) as server:
-        yield server, emulator
+from tests.faults._harness import RetryRecorder, clear_shared, fast_retries
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ import sys
 import warnings
 
 from cfaig.testing import serve
-from tests.faults._harness import LAYERS, MODES, clear_shared, make_emulator
+from tests.faults._harness import LAYERS, MODES, clear_shared
 from tests.faults._matrix import CASES, run_cell
 
 
@@ -44,14 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     titles = [f"{mode} (all layers)" for mode in MODES] if by_mode else [f"{m} / {layer}" for m, layer in columns]
     lines = ["| fault | " + " | ".join(titles) + " |", "|" + "---|" * (len(titles) + 1)]
     mismatches = 0
-    emulator = make_emulator()
-    with serve(emulator) as server:
+    with serve() as server:
         for case in CASES:
             cells = []
             for mode, layer in columns:
                 clear_shared()
                 expect = case.expect(mode)
-                cell = run_cell(case, layer, mode, server, emulator)
+                cell = run_cell(case, layer, mode, server)
                 ok = _matches(expect.error, cell.call.error) and cell.call.attempts == expect.attempts
                 mismatches += not ok
                 cells.append(f"{cell.call.outcome} · {cell.call.attempts}{'' if ok else ' ✗'}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from cfaig import RetryPolicy, errors
-from cfaig.testing import EmulatorServer, GatewayEmulator
+from cfaig.testing import EmulatorServer
 from tests.faults._harness import EXPECTED_TEXT, LAYERS, MODES, STREAM_MODES, Layer, Mode
 from tests.faults._matrix import CASES, Case, run_cell
 
@@ -16,9 +16,9 @@ from tests.faults._matrix import CASES, Case, run_cell
 @pytest.mark.parametrize("layer", LAYERS)
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_fault(case: Case, mode: Mode, layer: Layer, served: tuple[EmulatorServer, GatewayEmulator]) -> None:
+def test_fault(case: Case, mode: Mode, layer: Layer, cfaig_gateway: EmulatorServer) -> None:
     expect = case.expect(mode)
-    cell = run_cell(case, layer, mode, *served)
+    cell = run_cell(case, layer, mode, cfaig_gateway)
     call = cell.call
 
     if expect.error is None:
@@ -35,22 +35,20 @@ def test_fault(case: Case, mode: Mode, layer: Layer, served: tuple[EmulatorServe
 
 @pytest.mark.parametrize("layer", LAYERS)
 @pytest.mark.parametrize("mode", sorted(STREAM_MODES))
-def test_a_stream_that_yielded_output_is_never_retried(
-    mode: Mode, layer: Layer, served: tuple[EmulatorServer, GatewayEmulator]
-) -> None:
+def test_a_stream_that_yielded_output_is_never_retried(mode: Mode, layer: Layer, cfaig_gateway: EmulatorServer) -> None:
     """The consumer sees the chunks that arrived, then the error; the server saw exactly one request."""
     cut = next(case for case in CASES if case.name == "stream-cut")
-    cell = run_cell(cut, layer, mode, *served)
+    cell = run_cell(cut, layer, mode, cfaig_gateway)
     assert cell.call.chunks >= 1
     assert isinstance(cell.call.error, errors.GatewayConnectionError)
     assert cell.recorded == 1
 
 
 def test_universal_error_names_the_provider_of_the_failing_step(
-    served: tuple[EmulatorServer, GatewayEmulator],
+    cfaig_gateway: EmulatorServer,
 ) -> None:
     universal = next(case for case in CASES if case.name == "universal-500-always")
-    cell = run_cell(universal, "core", "sync", *served)
+    cell = run_cell(universal, "core", "sync", cfaig_gateway)
     error = cell.call.error
     assert isinstance(error, errors.ServerError)
     assert error.step == 1

@@ -3,27 +3,58 @@
 from __future__ import annotations
 
 import importlib
+import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from langchain_tests.integration_tests import ChatModelIntegrationTests, EmbeddingsIntegrationTests
 from langchain_tests.unit_tests import ChatModelUnitTests, EmbeddingsUnitTests
 
-from cfaig.testing import EMULATOR_ACCOUNT_ID
+from cfaig.testing import EMULATOR_ACCOUNT_ID, EmulatorServer, ScriptedReply
 from langchain_cfaig import ChatCloudflareAIGateway, CloudflareAIGatewayEmbeddings
 
 _UNIT_BASE_URL = "http://127.0.0.1:9/v1"  # never contacted: the unit suites make no request
-_LOOPBACK: dict[str, str] = {}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _loopback_gateway(gateway_server: Any) -> None:
-    """Remember the loopback emulator's URL: the suites read model params from properties, not fixtures."""
-    _LOOPBACK["base_url"] = str(gateway_server.base_url)
+def _unicode_customer_replies() -> list[ScriptedReply]:
+    return [
+        ScriptedReply(
+            tool_calls=[{"name": "unicode_customer", "arguments": {"customer_name": name, "description": what}}]
+        )
+        for name, what in (("你好啊集团", "technology company"), ("こんにちは株式会社", "Japanese company"))
+    ]
 
 
-def server_base_url() -> str:
-    return _LOOPBACK["base_url"]
+_JOKE = ScriptedReply(
+    content=json.dumps({"setup": "Why did the cat sit on the computer?", "punchline": "To keep an eye on the mouse."})
+)
+
+# Replies a real model would give after reading the prompt, recorded here as a cassette would be: the
+# emulator synthesises tool arguments and JSON from the request's schema, but cannot read the prompt.
+_SCRIPTS: dict[str, Callable[[], list[ScriptedReply]]] = {
+    # The model must copy the Chinese / Japanese company names from the prompt into the tool arguments.
+    "test_unicode_tool_call_integration": _unicode_customer_replies,
+    # JSON mode has no schema in the request: the keys (setup, punchline) are only named in the prompt.
+    "test_json_mode": lambda: [ScriptedReply(content=_JOKE.content, times=4)],
+}
+
+
+class _OnLoopbackGateway:
+    """The integration suites run against the plugin's loopback emulator, reset for every test.
+
+    The suites read model params from properties, not fixtures: this autouse fixture hands the
+    server to the test instance first, and scripts the replies of the tests that need a model's judgment.
+    """
+
+    gateway: EmulatorServer
+
+    @pytest.fixture(autouse=True)
+    def _on_loopback_gateway(self, request: pytest.FixtureRequest, cfaig_gateway: EmulatorServer) -> None:
+        self.gateway = cfaig_gateway
+        script = _SCRIPTS.get(getattr(request.node, "originalname", request.node.name), list)
+        for reply in script():
+            cfaig_gateway.emulator.script(reply)
 
 
 _ENV = {
@@ -34,11 +65,27 @@ _ENV = {
 }
 
 
-class TestChatCloudflareAIGatewayUnit(ChatModelUnitTests):
+class _OurChatModel:
+    """What the unit and the integration suites both say about our chat model."""
+
     @property
     def chat_model_class(self) -> type[ChatCloudflareAIGateway]:
         return ChatCloudflareAIGateway
 
+    @property
+    def has_tool_choice(self) -> bool:
+        return True
+
+    @property
+    def supports_model_override(self) -> bool:
+        return True
+
+    @property
+    def model_override_value(self) -> str:
+        return "anthropic/claude-sonnet-4-5"
+
+
+class TestChatCloudflareAIGatewayUnit(_OurChatModel, ChatModelUnitTests):
     @property
     def chat_model_params(self) -> dict[str, Any]:
         return {
@@ -58,20 +105,8 @@ class TestChatCloudflareAIGatewayUnit(ChatModelUnitTests):
         )
 
     @property
-    def has_tool_choice(self) -> bool:
-        return True
-
-    @property
     def supports_image_inputs(self) -> bool:
         return True
-
-    @property
-    def supports_model_override(self) -> bool:
-        return True
-
-    @property
-    def model_override_value(self) -> str:
-        return "anthropic/claude-sonnet-4-5"
 
     @pytest.fixture(autouse=True)
     def _allow_our_class_in_load(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,22 +123,14 @@ class TestChatCloudflareAIGatewayUnit(ChatModelUnitTests):
         monkeypatch.setitem(load_module._default_class_paths_cache, "all", allowed)
 
 
-class TestChatCloudflareAIGatewayIntegration(ChatModelIntegrationTests):
-    @property
-    def chat_model_class(self) -> type[ChatCloudflareAIGateway]:
-        return ChatCloudflareAIGateway
-
+class TestChatCloudflareAIGatewayIntegration(_OnLoopbackGateway, _OurChatModel, ChatModelIntegrationTests):
     @property
     def chat_model_params(self) -> dict[str, Any]:
         return {
             "model": "openai/gpt-5-mini",
             "account_id": EMULATOR_ACCOUNT_ID,
-            "base_url": server_base_url(),
+            "base_url": self.gateway.base_url,
         }
-
-    @property
-    def has_tool_choice(self) -> bool:
-        return True
 
     @property
     def supports_json_mode(self) -> bool:
@@ -118,14 +145,6 @@ class TestChatCloudflareAIGatewayIntegration(ChatModelIntegrationTests):
     @property
     def supports_image_urls(self) -> bool:
         return False  # needs internet fixtures (a public image URL)
-
-    @property
-    def supports_model_override(self) -> bool:
-        return True
-
-    @property
-    def model_override_value(self) -> str:
-        return "anthropic/claude-sonnet-4-5"
 
     # Off with their reason (the suite's own capability flags; all default to False as well):
     @property
@@ -175,11 +194,11 @@ class TestEmbeddingsUnit(EmbeddingsUnitTests):
         )
 
 
-class TestEmbeddingsIntegration(EmbeddingsIntegrationTests):
+class TestEmbeddingsIntegration(_OnLoopbackGateway, EmbeddingsIntegrationTests):
     @property
     def embeddings_class(self) -> type[CloudflareAIGatewayEmbeddings]:
         return CloudflareAIGatewayEmbeddings
 
     @property
     def embedding_model_params(self) -> dict[str, Any]:
-        return {"account_id": EMULATOR_ACCOUNT_ID, "base_url": server_base_url()}
+        return {"account_id": EMULATOR_ACCOUNT_ID, "base_url": self.gateway.base_url}

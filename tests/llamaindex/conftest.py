@@ -1,9 +1,8 @@
-"""Fixtures: a gateway emulator in-process, core clients on its transport, our classes on those clients,
-and an instrumentation event recorder."""
+"""Fixtures: our classes on the plugin's core clients (in-process emulator), an instrumentation event recorder."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -12,10 +11,7 @@ from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 
 from cfaig import AsyncGatewayClient, GatewayClient
-from cfaig.testing import EMULATOR_ACCOUNT_ID, GatewayEmulator, GatewaySettings
 from llamaindex_cfaig import CloudflareAIGatewayEmbedding, CloudflareAIGatewayLLM
-
-TOKEN = "test-cf-aig-token"
 
 
 class EventRecorder(BaseEventHandler):
@@ -38,26 +34,15 @@ class EventRecorder(BaseEventHandler):
 
 
 @pytest.fixture
-def emu() -> GatewayEmulator:
-    return GatewayEmulator(
-        account_id=EMULATOR_ACCOUNT_ID,
-        gateways={"default": GatewaySettings(authentication=False, cache_ttl=0)},
-        tokens=(TOKEN,),
-    )
+def gateway_client(cfaig_client: GatewayClient) -> GatewayClient:
+    """The plugin's core client on the in-process emulator (``emu``)."""
+    return cfaig_client
 
 
 @pytest.fixture
-def gateway_client(emu: GatewayEmulator) -> Iterator[GatewayClient]:
-    client = GatewayClient(account_id=EMULATOR_ACCOUNT_ID, base_url=emu.base_url, transport=emu.transport())
-    yield client
-    client.close()
-
-
-@pytest.fixture
-async def async_gateway_client(emu: GatewayEmulator) -> AsyncIterator[AsyncGatewayClient]:
-    client = AsyncGatewayClient(account_id=EMULATOR_ACCOUNT_ID, base_url=emu.base_url, transport=emu.transport())
-    yield client
-    await client.aclose()
+def async_gateway_client(cfaig_async_client: AsyncGatewayClient) -> AsyncGatewayClient:
+    """The plugin's async core client on the in-process emulator (``emu``)."""
+    return cfaig_async_client
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from cfaig import GatewayClient, errors
 from cfaig.testing import EMULATOR_ACCOUNT_ID, Fault, GatewayEmulator, ScriptedReply
+from cfaig.testing.pytest_plugin import Driver
 from llamaindex_cfaig import CloudflareAIGatewayLLM
 from llamaindex_cfaig._convert import EXTRA_CONTENT_KEY
 from tests.llamaindex.conftest import EventRecorder
@@ -96,26 +97,21 @@ def test_set_parameters_are_sent(make_llm: MakeLLM, emu: GatewayEmulator) -> Non
     assert body["top_k"] == 40  # a provider extra travels through extra_body into the body
 
 
-def test_complete(llm: CloudflareAIGatewayLLM) -> None:
-    response = llm.complete("say hi")
-    assert "You said: say hi" in response.text
-    assert response.additional_kwargs["cf_aig_log_id"]
-
-
-async def test_achat_and_acomplete(llm: CloudflareAIGatewayLLM) -> None:
-    response = await llm.achat(HI)
+def test_chat_and_complete(llm: CloudflareAIGatewayLLM, cfaig_driver: Driver) -> None:
+    response = cfaig_driver.on(llm, "chat", HI)
     assert "You said: hello there" in (response.message.content or "")
-    completion = await llm.acomplete("async hi")
-    assert "You said: async hi" in completion.text
+    completion = cfaig_driver.on(llm, "complete", "say hi")
+    assert "You said: say hi" in completion.text
+    assert completion.additional_kwargs["cf_aig_log_id"]
 
 
 # --- streaming --------------------------------------------------------------------------------
 
 
-def test_stream_chat_is_cumulative(llm: CloudflareAIGatewayLLM) -> None:
+def test_stream_chat_is_cumulative(llm: CloudflareAIGatewayLLM, cfaig_driver: Driver) -> None:
     messages = [ChatMessage(role="user", content="please stream a longer answer of several words")]
-    expected = llm.chat(messages).message.content
-    responses = list(llm.stream_chat(messages))
+    expected = cfaig_driver.on(llm, "chat", messages).message.content
+    responses: list[ChatResponse] = cfaig_driver.collect(llm, "stream_chat", messages)
     assert len(responses) > 3
     text = ""
     for response in responses:
@@ -125,61 +121,48 @@ def test_stream_chat_is_cumulative(llm: CloudflareAIGatewayLLM) -> None:
     final = responses[-1]
     assert final.additional_kwargs["finish_reason"] == "stop"
     assert final.additional_kwargs["total_tokens"] > 0
+    assert final.additional_kwargs["completion_tokens"] > 0
     assert [r for r in responses[:-1] if "total_tokens" in r.additional_kwargs] == []  # usage once
 
 
-async def test_astream_chat_is_cumulative(llm: CloudflareAIGatewayLLM) -> None:
-    text = ""
-    last: ChatResponse | None = None
-    messages = [ChatMessage(role="user", content="stream this answer")]
-    expected = (await llm.achat(messages)).message.content
-    async for response in await llm.astream_chat(messages):
-        text += response.delta or ""
-        assert response.message.content == text
-        last = response
-    assert last is not None
-    assert text == expected
-    assert last.additional_kwargs["completion_tokens"] > 0
-
-
-def test_stream_complete(llm: CloudflareAIGatewayLLM) -> None:
-    chunks = list(llm.stream_complete("stream five words"))
+def test_stream_complete(llm: CloudflareAIGatewayLLM, cfaig_driver: Driver) -> None:
+    chunks = cfaig_driver.collect(llm, "stream_complete", "stream five words")
     assert len(chunks) > 3
-    assert chunks[-1].text == llm.complete("stream five words").text
+    assert chunks[-1].text == cfaig_driver.on(llm, "complete", "stream five words").text
     assert "".join(c.delta or "" for c in chunks) == chunks[-1].text
 
 
-async def test_astream_complete(llm: CloudflareAIGatewayLLM) -> None:
-    chunks = [c async for c in await llm.astream_complete("stream five words")]
-    assert chunks[-1].text == (await llm.acomplete("stream five words")).text
-
-
-def test_stream_errors_raise_at_call(llm: CloudflareAIGatewayLLM, emu: GatewayEmulator) -> None:
+def test_stream_errors_raise_at_call(llm: CloudflareAIGatewayLLM, emu: GatewayEmulator, cfaig_driver: Driver) -> None:
     emu.inject(Fault(status=401))
     with pytest.raises(errors.AuthenticationError):
-        llm.stream_chat(HI)
+        cfaig_driver.run(lambda: llm.stream_chat(HI), lambda: llm.astream_chat(HI))
 
 
-async def test_astream_errors_raise_at_call(llm: CloudflareAIGatewayLLM, emu: GatewayEmulator) -> None:
-    emu.inject(Fault(status=401))
-    with pytest.raises(errors.AuthenticationError):
-        await llm.astream_chat(HI)
-
-
-def test_stream_ended_without_done_raises(llm: CloudflareAIGatewayLLM, emu: GatewayEmulator) -> None:
-    emu.inject(Fault(status=200, end_after=2))
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (Fault(status=200, end_after=2), errors.IncompleteStreamError),
+        (Fault(status=200, cut_after=2), errors.GatewayConnectionError),
+    ],
+    ids=["ended-without-done", "cut"],
+)
+def test_broken_stream_raises(
+    llm: CloudflareAIGatewayLLM, emu: GatewayEmulator, cfaig_driver: Driver, fault: Fault, error: type[Exception]
+) -> None:
+    emu.inject(fault)
     seen: list[str] = []
-    with pytest.raises(errors.IncompleteStreamError):
+
+    def consume() -> None:
         for response in llm.stream_chat(HI):
             seen.append(response.delta or "")
+
+    async def aconsume() -> None:
+        async for response in await llm.astream_chat(HI):
+            seen.append(response.delta or "")
+
+    with pytest.raises(error):
+        cfaig_driver.run(consume, aconsume)
     assert len(seen) <= 2  # never passes for a short answer
-
-
-async def test_astream_cut_raises(llm: CloudflareAIGatewayLLM, emu: GatewayEmulator) -> None:
-    emu.inject(Fault(status=200, cut_after=2))
-    with pytest.raises(errors.GatewayConnectionError):
-        async for _ in await llm.astream_chat(HI):
-            pass
 
 
 def test_base64_image_pass_through(llm: CloudflareAIGatewayLLM, emu: GatewayEmulator) -> None:
@@ -199,43 +182,21 @@ def _drain(value: Any) -> None:
         pass
 
 
-async def _adrain(value: Any) -> None:
-    async for _ in value:
-        pass
-
-
-def test_one_event_pair_per_sync_call(llm: CloudflareAIGatewayLLM, events: EventRecorder) -> None:
-    llm.chat(HI)
+def test_one_event_pair_per_call(llm: CloudflareAIGatewayLLM, events: EventRecorder, cfaig_driver: Driver) -> None:
+    cfaig_driver.on(llm, "chat", HI)
     assert events.names() == ["LLMChatStartEvent", "LLMChatEndEvent"]
     events.clear()
-    _drain(llm.stream_chat(HI))
+    cfaig_driver.collect(llm, "stream_chat", HI)
     names = events.names()
     assert names[0] == "LLMChatStartEvent"
     assert names[-1] == "LLMChatEndEvent"
     assert names.count("LLMChatStartEvent") == names.count("LLMChatEndEvent") == 1
     assert set(names[1:-1]) == {"LLMChatInProgressEvent"}
     events.clear()
-    llm.complete("hi")
+    cfaig_driver.on(llm, "complete", "hi")
     assert events.names() == ["LLMCompletionStartEvent", "LLMCompletionEndEvent"]
     events.clear()
-    _drain(llm.stream_complete("hi"))
-    names = events.names()
-    assert names.count("LLMCompletionStartEvent") == names.count("LLMCompletionEndEvent") == 1
-    assert not [n for n in names if n.startswith("LLMChat")]
-
-
-async def test_one_event_pair_per_async_call(llm: CloudflareAIGatewayLLM, events: EventRecorder) -> None:
-    await llm.achat(HI)
-    assert events.names() == ["LLMChatStartEvent", "LLMChatEndEvent"]
-    events.clear()
-    await _adrain(await llm.astream_chat(HI))
-    names = events.names()
-    assert names.count("LLMChatStartEvent") == names.count("LLMChatEndEvent") == 1
-    events.clear()
-    await llm.acomplete("hi")
-    assert events.names() == ["LLMCompletionStartEvent", "LLMCompletionEndEvent"]
-    events.clear()
-    await _adrain(await llm.astream_complete("hi"))
+    cfaig_driver.collect(llm, "stream_complete", "hi")
     names = events.names()
     assert names.count("LLMCompletionStartEvent") == names.count("LLMCompletionEndEvent") == 1
     assert not [n for n in names if n.startswith("LLMChat")]
@@ -343,14 +304,9 @@ def test_no_tool_call(llm: CloudflareAIGatewayLLM) -> None:
     assert llm.get_tool_calls_from_response(response, error_on_no_tool_call=False) == []
 
 
-def test_predict_and_call(llm: CloudflareAIGatewayLLM) -> None:
-    result = llm.predict_and_call([ADD], user_msg="add 2 and 3")
+def test_predict_and_call(llm: CloudflareAIGatewayLLM, cfaig_driver: Driver) -> None:
+    result = cfaig_driver.on(llm, "predict_and_call", [ADD], user_msg="add 2 and 3")
     assert result.response == "5"
-
-
-async def test_apredict_and_call(llm: CloudflareAIGatewayLLM) -> None:
-    result = await llm.apredict_and_call([ADD], user_msg="add 4 and 5")
-    assert result.response == "9"
 
 
 def test_streamed_tool_calls_are_cumulative(llm: CloudflareAIGatewayLLM) -> None:
@@ -481,19 +437,13 @@ def test_images_pass_through(llm: CloudflareAIGatewayLLM, emu: GatewayEmulator) 
 # --- structured output -------------------------------------------------------------------------
 
 
-def test_structured_predict(llm: CloudflareAIGatewayLLM) -> None:
+def test_structured_predict(llm: CloudflareAIGatewayLLM, cfaig_driver: Driver) -> None:
     from llama_index.core.prompts import PromptTemplate
 
-    person = llm.structured_predict(Person, PromptTemplate("Alice is 31. Extract {what}."), what="the person")
+    prompt = PromptTemplate("Alice is 31. Extract {what}.")
+    person = cfaig_driver.on(llm, "structured_predict", Person, prompt, what="the person")
     assert isinstance(person, Person)
     assert person.age == 31
-
-
-async def test_astructured_predict(llm: CloudflareAIGatewayLLM) -> None:
-    from llama_index.core.prompts import PromptTemplate
-
-    person = await llm.astructured_predict(Person, PromptTemplate("Bob is 40. Extract the person."))
-    assert isinstance(person, Person)
 
 
 def test_stream_structured_predict(llm: CloudflareAIGatewayLLM) -> None:

@@ -24,21 +24,27 @@ Over a real loopback socket::
         print(server.base_url)   # http://127.0.0.1:PORT/v1
 
 From a shell: ``python -m cfaig.testing --port 8787``.
+
+In pytest, through the fixtures of :mod:`cfaig.testing.pytest_plugin` (loaded automatically)::
+
+    def test_fallback(cfaig_client, cfaig_emulator):
+        cfaig_emulator.inject(Fault(status=500, step=0))
+        ...
+
+The rooms: ``_gateway`` (:class:`GatewayEmulator` and its pipeline), ``_routes``, ``_handlers``,
+``_cache``, ``_universal``, ``_faults``, ``_logs``, ``_upstream``, ``_transport``, ``_server``;
+:mod:`cfaig.testing.fake` (the deterministic models) and :mod:`cfaig.testing.wire` (each wire
+format's parse and render side by side).
 """
 
 from __future__ import annotations
 
-from ._emulator import (
-    EMULATOR_ACCOUNT_ID,
-    EmulatorTransport,
-    Fault,
-    GatewayEmulator,
-    GatewaySettings,
-    RecordedRequest,
-)
-from ._models import PROVIDER_QUIRKS, ProviderQuirks, ScriptedReply
+from ._gateway import GatewayEmulator
 from ._server import EmulatorServer, serve
+from ._transport import EmulatorTransport
+from ._types import EMULATOR_ACCOUNT_ID, Fault, GatewaySettings, RecordedRequest, ScriptedReply
 from ._vcr import vcr_config
+from .fake.providers import PROVIDER_QUIRKS, ProviderQuirks
 
 __all__ = [
     "EMULATOR_ACCOUNT_ID",

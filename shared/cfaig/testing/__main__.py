@@ -9,8 +9,9 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from ._emulator import DEFAULT_TOKEN, EMULATOR_ACCOUNT_ID, GatewayEmulator, GatewaySettings
+from ._gateway import GatewayEmulator
 from ._server import serve
+from ._types import DEFAULT_TOKEN, EMULATOR_ACCOUNT_ID, GatewaySettings
 
 _HISTORY_LIMIT = 10_000
 

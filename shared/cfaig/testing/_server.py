@@ -24,20 +24,10 @@ from urllib.parse import unquote
 import h11
 import httpx
 
-from ._emulator import (
-    CODE_BAD_REQUEST,
-    GatewayEmulator,
-    _AsyncUpstream,
-    _envelope_reply,
-    _Flow,
-    _Forward,
-    _Forwarded,
-    _Incoming,
-    _Reply,
-    _Sleep,
-    _ssl_context,
-    forward_async,
-)
+from ._gateway import GatewayEmulator
+from ._pipeline import Action, Flow, Incoming, Reply, envelope_reply, run_async, step
+from ._types import CODE_BAD_REQUEST
+from ._upstream import AsyncUpstream, Forward, Forwarded, forward_async, ssl_context
 
 logger = logging.getLogger("cfaig.testing")
 
@@ -48,7 +38,11 @@ _BACKLOG: Final = 2048
 _REASONS: Final = {status.value: status.phrase.encode("ascii") for status in http.HTTPStatus}
 
 
-def _response_head(reply: _Reply, *, with_length: bool) -> h11.Response:
+def _internal_error() -> Reply:
+    return envelope_reply("gateway", 500, CODE_BAD_REQUEST, "cfaig emulator internal error")
+
+
+def _response_head(reply: Reply, *, with_length: bool) -> h11.Response:
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.header_list()]
     headers.append(_SERVER_HEADER)
     if with_length:
@@ -143,7 +137,7 @@ class _Connection(asyncio.Protocol):
             text = value.decode("latin-1")
             headers[key] = f"{headers[key]}, {text}" if key in headers else text
         host = headers.get("host") or f"{self._server.host}:{self._server.port}"
-        incoming = _Incoming(
+        incoming = Incoming(
             method=request.method.decode("ascii"),
             path=unquote(raw_path),
             query=query,
@@ -154,48 +148,36 @@ class _Connection(asyncio.Protocol):
         self._request = None
         self._body = []
         self._head_only = incoming.method == "HEAD"
-        flow = self._emulator._flow(incoming)
+        flow = self._emulator.process(incoming)
         try:
-            action = flow.send(None)
-        except StopIteration as stop:
-            self._respond(stop.value)
-            return
+            outcome = step(flow, None)
         except Exception:
             logger.exception("emulator failed on %s %s", incoming.method, incoming.path)
-            self._respond(_envelope_reply("gateway", 500, CODE_BAD_REQUEST, "cfaig emulator internal error"))
+            self._respond(_internal_error())
             return
-        self._task = asyncio.get_running_loop().create_task(self._drive(flow, action))
+        if isinstance(outcome, Reply):  # the fast path: nothing to wait for
+            self._respond(outcome)
+            return
+        self._task = asyncio.get_running_loop().create_task(self._drive(flow, outcome))
 
-    async def _drive(self, flow: _Flow[_Reply], action: _Sleep | _Forward) -> None:
-        reply: _Reply | None = None
+    async def _drive(self, flow: Flow[Reply], action: Action) -> None:
+        reply: Reply | None = None
         try:
-            value: _Forwarded | None = None
-            while True:
-                if isinstance(action, _Sleep):
-                    await asyncio.sleep(action.seconds)
-                    value = None
-                else:
-                    value = await self._server._forward(action)
-                try:
-                    action = flow.send(value)
-                except StopIteration as stop:
-                    reply = stop.value
-                    break
-            assert reply is not None
-            if isinstance(reply.upstream, _AsyncUpstream):
+            reply = await run_async(flow, self._server._forward, action)
+            if isinstance(reply.upstream, AsyncUpstream):
                 await self._stream_upstream(reply, reply.upstream)
             else:
                 self._respond(reply)
         except asyncio.CancelledError:
             flow.close()
-            if reply is not None and isinstance(reply.upstream, _AsyncUpstream):
+            if reply is not None and isinstance(reply.upstream, AsyncUpstream):
                 await reply.upstream.aclose()
             raise
         except Exception:
             logger.exception("emulator failed while serving a request")
             flow.close()
             if self._h11.our_state is h11.SEND_RESPONSE:
-                self._respond(_envelope_reply("gateway", 500, CODE_BAD_REQUEST, "cfaig emulator internal error"))
+                self._respond(_internal_error())
             else:
                 self.close()
         finally:
@@ -209,7 +191,7 @@ class _Connection(asyncio.Protocol):
         if self._transport is not None and not self._closing:
             self._transport.write(data)
 
-    def _respond(self, reply: _Reply) -> None:
+    def _respond(self, reply: Reply) -> None:
         if self._closing:
             return
         if reply.reset:
@@ -233,7 +215,7 @@ class _Connection(asyncio.Protocol):
         self._write(b"".join(parts))
         self._end_cycle()
 
-    async def _stream_upstream(self, reply: _Reply, upstream: _AsyncUpstream) -> None:
+    async def _stream_upstream(self, reply: Reply, upstream: AsyncUpstream) -> None:
         send = self._h11.send
         self._write(send(_response_head(reply, with_length=False)))
         try:
@@ -420,9 +402,9 @@ class EmulatorServer:
         )
         self._port = int(self._server.sockets[0].getsockname()[1])
 
-    async def _forward(self, action: _Forward) -> _Forwarded:
+    async def _forward(self, action: Forward) -> Forwarded:
         if self._client is None:
-            self._client = httpx.AsyncClient(verify=_ssl_context(), trust_env=False)
+            self._client = httpx.AsyncClient(verify=ssl_context(), trust_env=False)
         return await forward_async(action, self._client)
 
     async def _shutdown(self) -> None:
