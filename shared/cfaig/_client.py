@@ -20,7 +20,8 @@ import httpx
 from cfaig._base_client import BaseClient
 from cfaig._error_mapping import map_transport_errors
 from cfaig._request import Endpoint, PreparedRequest
-from cfaig._response import parse_chat, parse_embeddings, parse_responses
+from cfaig._response import parse_chat, parse_embeddings
+from cfaig._responses_stream import AsyncResponsesStream, ResponsesStream, open_decoder, read_result
 from cfaig._retry import Attempt, RetryPolicy, attempts
 from cfaig._streaming import AsyncChatStream, ChatStream
 from cfaig._transports import _aiohttp
@@ -37,6 +38,7 @@ from cfaig.types import (
     EmbeddingRequest,
     EmbeddingResponse,
     GatewayMeta,
+    ResponsesRequest,
     ResponsesResult,
 )
 
@@ -168,12 +170,34 @@ class GatewayClient(BaseClient):
         return [vector for result in results for vector in result]
 
     def responses(
-        self, body: Mapping[str, Any], *, options: GatewayOptions | Mapping[str, Any] | None = None
+        self,
+        request: ResponsesRequest | Mapping[str, Any],
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        fallbacks: Sequence[str] | None = None,
     ) -> ResponsesResult:
-        """Call the OpenAI Responses API (``openai/responses``) through the gateway."""
-        prepared = self._builder.responses(body, options=GatewayOptions.coerce(options))
+        """Call the OpenAI Responses API: ``{gateway}/openai/responses`` for ``openai/...`` models on the gateway
+        host, ``/ai/v1/responses`` on the REST surface. Retries, ``fallbacks`` and ``.gateway`` as for
+        :meth:`chat`; a ``failed`` response raises its typed error."""
+        prepared = self._builder.responses(request, options=GatewayOptions.coerce(options), fallbacks=fallbacks)
         response, step = self._run(prepared)
-        return self._parse(parse_responses, self._read(response), response, prepared, step)
+        return read_result(self, self._read(response), response, prepared, step)
+
+    def stream_responses(
+        self,
+        request: ResponsesRequest | Mapping[str, Any],
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        fallbacks: Sequence[str] | None = None,
+    ) -> ResponsesStream:
+        """Open a streamed Responses API call: typed events, ``.accumulator`` and ``get_final_response()``.
+        Errors before the first byte are retried like :meth:`responses`; a stream cut before
+        ``response.completed`` raises :class:`~cfaig.errors.IncompleteStreamError`."""
+        prepared = self._builder.responses(
+            request, options=GatewayOptions.coerce(options), fallbacks=fallbacks, stream=True
+        )
+        response, step = self._run(prepared, stream=True)
+        return ResponsesStream(response, open_decoder(self, response, prepared, step))
 
     def feedback(
         self,
@@ -358,13 +382,31 @@ class AsyncGatewayClient(BaseClient):
         return [vector for result in results for vector in result]
 
     async def responses(
-        self, body: Mapping[str, Any], *, options: GatewayOptions | Mapping[str, Any] | None = None
+        self,
+        request: ResponsesRequest | Mapping[str, Any],
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        fallbacks: Sequence[str] | None = None,
     ) -> ResponsesResult:
         """Async :meth:`GatewayClient.responses`."""
-        prepared = self._builder.responses(body, options=GatewayOptions.coerce(options))
+        prepared = self._builder.responses(request, options=GatewayOptions.coerce(options), fallbacks=fallbacks)
         response, step = await self._run(prepared)
         raw = await self._read(response)
-        return self._parse(parse_responses, raw, response, prepared, step)
+        return read_result(self, raw, response, prepared, step)
+
+    async def stream_responses(
+        self,
+        request: ResponsesRequest | Mapping[str, Any],
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        fallbacks: Sequence[str] | None = None,
+    ) -> AsyncResponsesStream:
+        """Async :meth:`GatewayClient.stream_responses`: ``async for event in await client.stream_responses(...)``."""
+        prepared = self._builder.responses(
+            request, options=GatewayOptions.coerce(options), fallbacks=fallbacks, stream=True
+        )
+        response, step = await self._run(prepared, stream=True)
+        return AsyncResponsesStream(response, open_decoder(self, response, prepared, step))
 
     async def feedback(
         self,
