@@ -148,7 +148,7 @@ class ResponsesAccumulator:
         self._final: ResponsesResult | None = None
         self.id = ""
         self.model = ""
-        self.created_at: float = 0
+        self.created_at: int | float = 0
         self.events = 0
 
     @property

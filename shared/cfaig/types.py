@@ -522,7 +522,7 @@ class ResponsesResult(_Wire):
 
     id: str = ""
     object: str = "response"
-    created_at: float = 0
+    created_at: int | float = 0
     status: str | None = None
     """``completed``, ``incomplete`` (see ``incomplete_details``), ``failed`` or ``in_progress``."""
     model: str = ""

@@ -25,7 +25,7 @@ from cfaig.integration.fields import GatewayFields
 from cfaig.integration.requests import chat_request, split_call_kwargs
 from cfaig.integration.tools import normalise_tool_choice
 from cfaig.providers import StructuredMethod, capabilities
-from langchain_cfaig import _convert
+from langchain_cfaig import _convert, _responses
 
 __all__ = ["ChatCloudflareAIGateway"]
 
@@ -42,7 +42,7 @@ _SAMPLING_FIELDS = (
 _IGNORED_KWARGS = frozenset({"ls_structured_output_format", "structured_output_format", "stream"})
 
 
-class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
+class ChatCloudflareAIGateway(GatewayFields, _responses.ResponsesFields, BaseChatModel):
     """Chat model for any provider behind Cloudflare AI Gateway, chosen by the model string.
 
     The gateway's unified (OpenAI-compatible) endpoint routes on the ``{provider}/`` prefix, so one class
@@ -189,6 +189,8 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        if self._uses_responses_api(kwargs):
+            return _responses.generate(self, messages, stop, kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         completion = self.client.chat(request, **call)
         return _convert.completion_to_result(completion, model_name=request["model"])
@@ -200,6 +202,8 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        if self._uses_responses_api(kwargs):
+            return await _responses.agenerate(self, messages, stop, kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         completion = await self.async_client.chat(request, **call)
         return _convert.completion_to_result(completion, model_name=request["model"])
@@ -211,6 +215,9 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        if self._uses_responses_api(kwargs):
+            yield from _responses.stream(self, messages, stop, run_manager, kwargs)
+            return
         wants_usage = self._wants_usage(kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         with self.client.stream_chat(request, **call) as stream:
@@ -226,6 +233,10 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
+        if self._uses_responses_api(kwargs):
+            async for generation in _responses.astream(self, messages, stop, run_manager, kwargs):
+                yield generation
+            return
         wants_usage = self._wants_usage(kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         async with await self.async_client.stream_chat(request, **call) as stream:
