@@ -15,7 +15,7 @@ from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.tools import FunctionTool
 
 from cfaig import GatewayClient
-from cfaig.types import OutputTextDeltaEvent, ReasoningSummaryTextDeltaEvent
+from cfaig.responses_types import OutputTextDeltaEvent, ReasoningSummaryTextDeltaEvent
 from langchain_cfaig import ChatCloudflareAIGateway
 from llamaindex_cfaig import CloudflareAIGatewayResponses
 

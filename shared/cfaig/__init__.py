@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from cfaig.model_ref import ModelRef, parse_model
     from cfaig.options import OPTION_FIELDS, CustomCost, GatewayOptions
     from cfaig.providers import PROVIDERS
+    from cfaig.responses_types import ResponsesEvent, ResponsesRequest, ResponsesResult
     from cfaig.types import (
         ChatCompletion,
         ChatCompletionChunk,
@@ -35,9 +36,6 @@ if TYPE_CHECKING:
         EmbeddingRequest,
         EmbeddingResponse,
         GatewayMeta,
-        ResponsesEvent,
-        ResponsesRequest,
-        ResponsesResult,
     )
 
 _EXPORTS: dict[str, str] = {
@@ -70,9 +68,9 @@ _EXPORTS: dict[str, str] = {
     "EmbeddingRequest": "cfaig.types",
     "EmbeddingResponse": "cfaig.types",
     "GatewayMeta": "cfaig.types",
-    "ResponsesEvent": "cfaig.types",
-    "ResponsesRequest": "cfaig.types",
-    "ResponsesResult": "cfaig.types",
+    "ResponsesEvent": "cfaig.responses_types",
+    "ResponsesRequest": "cfaig.responses_types",
+    "ResponsesResult": "cfaig.responses_types",
 }
 
 __all__ = [

@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import httpx
 
@@ -21,7 +21,6 @@ from cfaig._base_client import BaseClient
 from cfaig._error_mapping import map_transport_errors
 from cfaig._request import Endpoint, PreparedRequest
 from cfaig._response import parse_chat, parse_embeddings
-from cfaig._responses_stream import AsyncResponsesStream, ResponsesStream, open_decoder, read_result
 from cfaig._retry import Attempt, RetryPolicy, attempts
 from cfaig._streaming import AsyncChatStream, ChatStream
 from cfaig._transports import _aiohttp
@@ -38,9 +37,11 @@ from cfaig.types import (
     EmbeddingRequest,
     EmbeddingResponse,
     GatewayMeta,
-    ResponsesRequest,
-    ResponsesResult,
 )
+
+if TYPE_CHECKING:  # the Responses API's modules load on its first call, not with every chat program
+    from cfaig._responses_stream import AsyncResponsesStream, ResponsesStream
+    from cfaig.responses_types import ResponsesRequest, ResponsesResult
 
 __all__ = ["AsyncGatewayClient", "GatewayClient"]
 
@@ -179,6 +180,8 @@ class GatewayClient(BaseClient):
         """Call the OpenAI Responses API: ``{gateway}/openai/responses`` for ``openai/...`` models on the gateway
         host, ``/ai/v1/responses`` on the REST surface. Retries, ``fallbacks`` and ``.gateway`` as for
         :meth:`chat`; a ``failed`` response raises its typed error."""
+        from cfaig._responses_stream import read_result
+
         prepared = self._builder.responses(request, options=GatewayOptions.coerce(options), fallbacks=fallbacks)
         response, step = self._run(prepared)
         return read_result(self, self._read(response), response, prepared, step)
@@ -193,6 +196,8 @@ class GatewayClient(BaseClient):
         """Open a streamed Responses API call: typed events, ``.accumulator`` and ``get_final_response()``.
         Errors before the first byte are retried like :meth:`responses`; a stream cut before
         ``response.completed`` raises :class:`~cfaig.errors.IncompleteStreamError`."""
+        from cfaig._responses_stream import ResponsesStream, open_decoder
+
         prepared = self._builder.responses(
             request, options=GatewayOptions.coerce(options), fallbacks=fallbacks, stream=True
         )
@@ -389,6 +394,8 @@ class AsyncGatewayClient(BaseClient):
         fallbacks: Sequence[str] | None = None,
     ) -> ResponsesResult:
         """Async :meth:`GatewayClient.responses`."""
+        from cfaig._responses_stream import read_result
+
         prepared = self._builder.responses(request, options=GatewayOptions.coerce(options), fallbacks=fallbacks)
         response, step = await self._run(prepared)
         raw = await self._read(response)
@@ -402,6 +409,8 @@ class AsyncGatewayClient(BaseClient):
         fallbacks: Sequence[str] | None = None,
     ) -> AsyncResponsesStream:
         """Async :meth:`GatewayClient.stream_responses`: ``async for event in await client.stream_responses(...)``."""
+        from cfaig._responses_stream import AsyncResponsesStream, open_decoder
+
         prepared = self._builder.responses(
             request, options=GatewayOptions.coerce(options), fallbacks=fallbacks, stream=True
         )

@@ -243,7 +243,9 @@ class RequestBuilder:
             raise ConfigurationError("n must be a positive integer")
         body: dict[str, Any] = {key: value for key, value in request.items() if key != "extra_body"}
         body["messages"] = list(messages)
-        merge_extra_body(body, request.get("extra_body"), _RESERVED_BODY_KEYS)
+        extra = request.get("extra_body")
+        if extra:  # checked here: no call on the common path
+            merge_extra_body(body, extra, _RESERVED_BODY_KEYS)
         if stream:
             body["stream"] = True
             options = dict(body.get("stream_options") or {})

@@ -21,14 +21,13 @@ from pydantic import ValidationError
 
 from cfaig._error_mapping import make_status_error
 from cfaig._redact import excerpt, scrub
-from cfaig._response import parse_responses
+from cfaig._response import _check_json, _validate
 from cfaig._sse import ServerSentEvent, SSEDecoder
 from cfaig._streaming import AsyncChatStream, ChatStream, StreamDecoder
 from cfaig.errors import GatewayError, IncompleteStreamError, MalformedResponseError
-from cfaig.types import (
+from cfaig.responses_types import (
     RESPONSES_EVENT_TYPES,
     FunctionCallArgumentsDeltaEvent,
-    GatewayMeta,
     OutputItemEvent,
     OutputTextDeltaEvent,
     ReasoningSummaryTextDeltaEvent,
@@ -44,6 +43,7 @@ from cfaig.types import (
     ResponsesResult,
     ResponsesUsage,
 )
+from cfaig.types import GatewayMeta
 
 if TYPE_CHECKING:
     import httpx
@@ -57,6 +57,7 @@ __all__ = [
     "ResponsesDecoder",
     "ResponsesStream",
     "open_decoder",
+    "parse_responses",
     "read_result",
     "responses_error",
     "result_to_events",
@@ -75,6 +76,14 @@ _ERROR_STATUS: Final[Mapping[str, int]] = {
 }
 """OpenAI's error codes in ``response.failed`` / ``error`` events, as the HTTP status that means the same
 (``invalid_*`` and ``image_*`` codes are 400s; anything else unknown is a 500)."""
+
+
+def parse_responses(body: bytes, content_type: str, meta: GatewayMeta) -> ResponsesResult:
+    """A whole Responses answer, with the gateway's metadata (a body that is not one is malformed)."""
+    _check_json(content_type, body, meta)
+    result = _validate(ResponsesResult, body, meta, "responses")
+    result.gateway = meta
+    return result
 
 
 def responses_error(

@@ -18,8 +18,7 @@ from cfaig.errors import (
     RateLimitError,
     ServerError,
 )
-from cfaig.testing import EMULATOR_ACCOUNT_ID, Fault, ScriptedReply
-from cfaig.types import (
+from cfaig.responses_types import (
     FunctionCallArgumentsDeltaEvent,
     OutputItemEvent,
     OutputTextDeltaEvent,
@@ -33,6 +32,7 @@ from cfaig.types import (
     ResponsesEvent,
     ResponsesResult,
 )
+from cfaig.testing import EMULATOR_ACCOUNT_ID, Fault, ScriptedReply
 from tests.core.conftest import Driver
 
 MODEL = "openai/gpt-5-mini"

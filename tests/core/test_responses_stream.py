@@ -19,13 +19,8 @@ from cfaig.errors import (
     RateLimitError,
     ServerError,
 )
-from cfaig.types import (
-    GatewayMeta,
-    OutputTextDeltaEvent,
-    ResponseCompletedEvent,
-    ResponsesEvent,
-    ResponsesResult,
-)
+from cfaig.responses_types import OutputTextDeltaEvent, ResponseCompletedEvent, ResponsesEvent, ResponsesResult
+from cfaig.types import GatewayMeta
 
 FINAL = {
     "id": "resp_1",

@@ -1,4 +1,7 @@
-"""ChatCloudflareAIGateway on the OpenAI Responses API: the fields, the request, the answer and its stream.
+"""ChatCloudflareAIGateway on the OpenAI Responses API: the request, the answer and its stream.
+
+Loaded on a model's first Responses call (:mod:`langchain_cfaig._responses_fields` holds the fields and
+the choice of API), so a chat-only program never builds the Responses types.
 
 The model keeps one request builder for both APIs: a call's chat-shaped request (``_build_request``)
 becomes a Responses request (:mod:`cfaig.integration.responses`) whose input items come from the
@@ -24,19 +27,14 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.messages import content as types
-from langchain_core.messages.block_translators import openai as openai_blocks
-from langchain_core.messages.block_translators import register_translator
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import BaseModel
 
 from cfaig.integration.answer import REASONING_KEY
 from cfaig.integration.responses import chat_tool_calls, message_items, responses_request
 from cfaig.integration.tools import tool_arguments_json
-from cfaig.types import (
+from cfaig.responses_types import (
     FunctionCallArgumentsDeltaEvent,
-    GatewayMeta,
     OutputItemEvent,
     OutputTextDeltaEvent,
     ReasoningSummaryTextDeltaEvent,
@@ -50,6 +48,7 @@ from cfaig.types import (
     ResponsesRequest,
     ResponsesResult,
 )
+from cfaig.types import GatewayMeta
 from langchain_cfaig import _convert
 
 if TYPE_CHECKING:
@@ -58,10 +57,8 @@ if TYPE_CHECKING:
     from cfaig import AsyncResponsesStream, ResponsesStream
     from langchain_cfaig.chat_models import ChatCloudflareAIGateway
 
-__all__ = ["ResponsesFields", "agenerate", "astream", "generate", "result_to_chat_result", "stream"]
+__all__ = ["agenerate", "astream", "generate", "result_to_chat_result", "stream"]
 
-_RESPONSES_ONLY: Final = frozenset({"previous_response_id", "reasoning", "include", "text", "truncation", "store"})
-"""Call arguments only the Responses API takes: passing one selects it when ``use_responses_api`` is unset."""
 _REPLAYED_ITEMS: Final = frozenset(
     {
         "function_call",
@@ -76,41 +73,6 @@ _REPLAYED_ITEMS: Final = frozenset(
         "custom_tool_call",
     }
 )
-
-
-class ResponsesFields(BaseModel):
-    """The Responses API fields of :class:`~langchain_cfaig.ChatCloudflareAIGateway`."""
-
-    use_responses_api: bool | None = None
-    """Send calls to the OpenAI Responses API (``True``) or Chat Completions (``False``). Unset, a call uses
-    the Responses API when it needs it: ``reasoning``, ``include``, ``truncation``, ``store`` or
-    ``use_previous_response_id`` set, ``output_version="responses/v1"``, or one of those (or
-    ``previous_response_id`` / ``text``) passed to the call; otherwise Chat Completions."""
-    reasoning: dict[str, Any] | None = None
-    """Responses API reasoning: ``{"effort": "low" | "medium" | "high", "summary": "auto" | "concise" |
-    "detailed"}`` (a summary is shown only when asked for). ``reasoning_effort`` is its ``effort``."""
-    include: list[str] | None = None
-    """Extra output, e.g. ``["reasoning.encrypted_content"]`` to carry reasoning between turns with ``store=False``."""
-    store: bool | None = None
-    """Whether OpenAI keeps the response (its default: yes); needed for ``previous_response_id``."""
-    truncation: str | None = None
-    """``"auto"`` lets the API drop input from the middle to fit the context window."""
-    use_previous_response_id: bool = False
-    """Send only the messages after the last answer of this API, with its id as ``previous_response_id``."""
-
-    if TYPE_CHECKING:  # BaseChatModel's field (``LC_OUTPUT_VERSION``): for a Responses answer ``"responses/v1"``
-        output_version: str | None  # (unset), ``"v0"`` or ``"v1"``; see :mod:`langchain_cfaig._responses`
-
-    def _uses_responses_api(self, kwargs: Mapping[str, Any]) -> bool:
-        if self.use_responses_api is not None:
-            return self.use_responses_api
-        configured = (self.reasoning, self.include, self.truncation, self.store)
-        return (
-            any(value is not None for value in configured)
-            or self.use_previous_response_id
-            or self.output_version == "responses/v1"
-            or not _RESPONSES_ONLY.isdisjoint(kwargs)
-        )
 
 
 # --- the request ------------------------------------------------------------------------------------
@@ -506,23 +468,3 @@ async def astream(
                 if run_manager is not None:
                     await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                 yield chunk
-
-
-# --- LangChain's standard content blocks for these answers -----------------------------------------------
-
-
-def _translate(message: AIMessage) -> list[types.ContentBlock]:
-    """Standard blocks of a Responses answer (list content) by langchain-core's OpenAI translator; a chat answer
-    (string content) is left to langchain-core's best-effort parsing, as before."""
-    if isinstance(message.content, str):
-        raise NotImplementedError
-    return openai_blocks.translate_content(message)
-
-
-def _translate_chunk(message: AIMessageChunk) -> list[types.ContentBlock]:
-    if isinstance(message.content, str):
-        raise NotImplementedError
-    return openai_blocks.translate_content_chunk(message)
-
-
-register_translator(_convert.MODEL_PROVIDER, _translate, _translate_chunk)

@@ -25,7 +25,8 @@ from cfaig.integration.fields import GatewayFields
 from cfaig.integration.requests import chat_request, split_call_kwargs
 from cfaig.integration.tools import normalise_tool_choice
 from cfaig.providers import StructuredMethod, capabilities
-from langchain_cfaig import _convert, _responses
+from langchain_cfaig import _convert
+from langchain_cfaig._responses_fields import ResponsesFields
 
 __all__ = ["ChatCloudflareAIGateway"]
 
@@ -42,7 +43,7 @@ _SAMPLING_FIELDS = (
 _IGNORED_KWARGS = frozenset({"ls_structured_output_format", "structured_output_format", "stream"})
 
 
-class ChatCloudflareAIGateway(GatewayFields, _responses.ResponsesFields, BaseChatModel):
+class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
     """Chat model for any provider behind Cloudflare AI Gateway, chosen by the model string.
 
     The gateway's unified (OpenAI-compatible) endpoint routes on the ``{provider}/`` prefix, so one class
@@ -190,7 +191,7 @@ class ChatCloudflareAIGateway(GatewayFields, _responses.ResponsesFields, BaseCha
         **kwargs: Any,
     ) -> ChatResult:
         if self._uses_responses_api(kwargs):
-            return _responses.generate(self, messages, stop, kwargs)
+            return self._responses_generate(messages, stop, kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         completion = self.client.chat(request, **call)
         return _convert.completion_to_result(completion, model_name=request["model"])
@@ -203,7 +204,7 @@ class ChatCloudflareAIGateway(GatewayFields, _responses.ResponsesFields, BaseCha
         **kwargs: Any,
     ) -> ChatResult:
         if self._uses_responses_api(kwargs):
-            return await _responses.agenerate(self, messages, stop, kwargs)
+            return await self._responses_agenerate(messages, stop, kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         completion = await self.async_client.chat(request, **call)
         return _convert.completion_to_result(completion, model_name=request["model"])
@@ -216,7 +217,7 @@ class ChatCloudflareAIGateway(GatewayFields, _responses.ResponsesFields, BaseCha
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         if self._uses_responses_api(kwargs):
-            yield from _responses.stream(self, messages, stop, run_manager, kwargs)
+            yield from self._responses_stream(messages, stop, run_manager, kwargs)
             return
         wants_usage = self._wants_usage(kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
@@ -234,7 +235,7 @@ class ChatCloudflareAIGateway(GatewayFields, _responses.ResponsesFields, BaseCha
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         if self._uses_responses_api(kwargs):
-            async for generation in _responses.astream(self, messages, stop, run_manager, kwargs):
+            async for generation in self._responses_astream(messages, stop, run_manager, kwargs):
                 yield generation
             return
         wants_usage = self._wants_usage(kwargs)

@@ -18,7 +18,7 @@ from pydantic import Field, PrivateAttr
 from cfaig import AsyncResponsesStream, ResponsesStream
 from cfaig.integration.answer import REASONING_KEY
 from cfaig.integration.responses import chat_tool_calls, message_items, responses_request
-from cfaig.types import (
+from cfaig.responses_types import (
     ReasoningSummaryTextDeltaEvent,
     ReasoningTextDeltaEvent,
     ResponseReasoningItem,

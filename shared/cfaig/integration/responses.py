@@ -17,7 +17,8 @@ from typing import Any, Final, cast
 
 from cfaig.errors import ConfigurationError
 from cfaig.integration.tools import tool_arguments_json
-from cfaig.types import ChatMessageParam, ChatRequest, FunctionCall, ResponseFunctionCall, ResponsesRequest, ToolCall
+from cfaig.responses_types import ResponseFunctionCall, ResponsesRequest
+from cfaig.types import ChatMessageParam, ChatRequest, FunctionCall, ToolCall
 
 __all__ = [
     "UNSUPPORTED_PARAMETERS",
