@@ -149,3 +149,12 @@ def test_stream_faults_apply_to_responses_streams(gw: httpx.Client, emulator: Ga
     limited = gw.post(URL, json={"model": "gpt-4.1", "input": "a"})
     assert limited.status_code == 429
     assert json.loads(limited.text)["error"][0]["code"] == 2003
+
+
+def test_delays_and_request_timeouts_apply(gw: httpx.Client, emulator: GatewayEmulator) -> None:
+    emulator.inject(Fault(delay=0.05, match="/openai/responses"))
+    slow = gw.post(URL, json={"model": "gpt-4.1", "input": "a"}, headers={"cf-aig-request-timeout": "10"})
+    assert slow.status_code == 504
+    assert slow.json()["error"][0]["code"] == 2015
+    emulator.inject(Fault(status=200, delay=0.01))
+    assert gw.post(URL, json={"model": "gpt-4.1", "input": "a"}).status_code == 200
