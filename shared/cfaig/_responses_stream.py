@@ -404,7 +404,7 @@ class ResponsesDecoder:
     def _parse(self, name: str | None, data: bytes) -> ResponsesEvent:
         try:
             payload = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             payload = None
         if isinstance(payload, dict) and "type" not in payload and isinstance(payload.get("error"), Mapping):
             raise self._failure(payload["error"])  # a gateway-style {"error": {...}} inside the stream

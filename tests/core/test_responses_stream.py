@@ -244,6 +244,8 @@ def test_an_event_that_is_not_json_is_malformed() -> None:
         decode(event("response.created", response={"id": "r"}) + b"data: {not json\n\n")
     with pytest.raises(MalformedResponseError):
         decode(b"data: [1, 2]\n\n")
+    with pytest.raises(MalformedResponseError):  # nested deeper than any parser goes
+        decode(b"data: " + b"[" * 100_000 + b"]" * 100_000 + b"\n\n")
 
 
 def test_a_whole_response_replays_as_its_stream() -> None:
