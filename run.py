@@ -7,7 +7,8 @@
     python3 run.py bench     # the benchmark suite (installs the peer libraries first)
 
 It creates ``.venv`` beside this file, installs the three workspace packages (editable) and the
-dependency groups from ``pyproject.toml`` when they changed, then runs the command inside it.
+dependency groups from ``pyproject.toml`` when they changed (or a week has passed: the install upgrades to
+the newest releases the ranges admit, which is what a user gets today), then runs the command inside it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -23,6 +25,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PACKAGES = ["shared", "packages/langchain_cfaig", "packages/llamaindex_cfaig"]
 GROUPS = {"demo": ["demo"], "test": ["test"], "lint": ["test", "lint", "typing"], "bench": ["test", "bench"]}
+REFRESHED = VENV / ".cfaig-refreshed"  # when .venv last resolved every requirement to its newest release
+REFRESH_AFTER = 7 * 24 * 3600  # seconds: an older .venv is upgraded, so it does not fall behind the registry
 
 
 def _python() -> Path:
@@ -48,11 +52,17 @@ def _ensure_env(groups: list[str]) -> None:
         fingerprint.update((ROOT / package / "pyproject.toml").read_bytes())
     fingerprint.update("\n".join(requirements).encode())
     stamp = VENV / f".cfaig-{'-'.join(groups) or 'base'}-{fingerprint.hexdigest()[:16]}"
-    if stamp.exists():
+    stale = not REFRESHED.exists() or time.time() - REFRESHED.stat().st_mtime > REFRESH_AFTER
+    if stamp.exists() and not stale:
         return
+    upgrade: list[str] = []
     if not _python().exists():
         print(f"[run.py] creating {VENV.relative_to(ROOT)} ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
+    elif stale:  # a new .venv gets the newest releases anyway; an old one must ask for them
+        upgrade = ["--upgrade", "--upgrade-strategy=eager"]
+        for old in VENV.glob(".cfaig-*-*"):  # every command's requirements are checked again after this
+            old.unlink()
     print("[run.py] installing cfaig-core, langchain-cfaig, llama-index-cfaig and their dependencies ...", flush=True)
     editable = [arg for package in PACKAGES for arg in ("-e", str(ROOT / package))]
     command = [
@@ -62,6 +72,7 @@ def _ensure_env(groups: list[str]) -> None:
         "install",
         "--quiet",
         "--disable-pip-version-check",
+        *upgrade,
         *editable,
         *requirements,
     ]
@@ -69,6 +80,8 @@ def _ensure_env(groups: list[str]) -> None:
     for old in VENV.glob(f".cfaig-{'-'.join(groups) or 'base'}-*"):
         old.unlink()
     stamp.touch()
+    if stale:
+        REFRESHED.touch()
 
 
 def main(argv: list[str]) -> int:
