@@ -48,8 +48,9 @@ def _groups(names: list[str]) -> list[str]:
 def _ensure_env(groups: list[str]) -> None:
     requirements = _groups(groups)
     fingerprint = hashlib.sha256()
-    for package in PACKAGES:
-        fingerprint.update((ROOT / package / "pyproject.toml").read_bytes())
+    for package in PACKAGES:  # the metadata an editable install records: requirements and version
+        for path in [ROOT / package / "pyproject.toml", *sorted((ROOT / package).glob("*/_version.py"))]:
+            fingerprint.update(path.read_bytes())
     fingerprint.update("\n".join(requirements).encode())
     stamp = VENV / f".cfaig-{'-'.join(groups) or 'base'}-{fingerprint.hexdigest()[:16]}"
     stale = not REFRESHED.exists() or time.time() - REFRESHED.stat().st_mtime > REFRESH_AFTER
