@@ -215,10 +215,15 @@ def usage_to_metadata(usage: Usage | None) -> UsageMetadata | None:
     """Token counts with the cache-read and reasoning details when the provider reported them."""
     if usage is None:
         return None
-    metadata = UsageMetadata(
-        input_tokens=usage.prompt_tokens,
-        output_tokens=usage.completion_tokens,
-        total_tokens=usage.total_tokens or usage.prompt_tokens + usage.completion_tokens,
+    # a cast, not UsageMetadata(...): langchain-core releases for 3.11+ import NotRequired from typing, so a
+    # type checker targeting 3.10 sees the optional details keys as required
+    metadata = cast(
+        "UsageMetadata",
+        {
+            "input_tokens": usage.prompt_tokens,
+            "output_tokens": usage.completion_tokens,
+            "total_tokens": usage.total_tokens or usage.prompt_tokens + usage.completion_tokens,
+        },
     )
     prompt_details = usage.prompt_tokens_details
     if prompt_details is not None:
