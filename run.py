@@ -33,28 +33,31 @@ def _python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def _groups(names: list[str]) -> list[str]:
+def _groups(names: list[str]) -> dict[str, list[str]]:
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         sys.exit("run.py needs Python 3.11+ to read pyproject.toml (or install the groups by hand)")
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    requirements: list[str] = []
-    for name in names:
-        requirements += data["dependency-groups"][name]
-    return requirements
+    return {name: list(data["dependency-groups"][name]) for name in names}
 
 
-def _ensure_env(groups: list[str]) -> None:
-    requirements = _groups(groups)
+def _stamp(group: str, requirements: list[str]) -> Path:
+    """A file in .venv that says: the packages as they are now and this group's requirements are installed."""
     fingerprint = hashlib.sha256()
     for package in PACKAGES:  # the metadata an editable install records: requirements and version
         for path in [ROOT / package / "pyproject.toml", *sorted((ROOT / package).glob("*/_version.py"))]:
             fingerprint.update(path.read_bytes())
     fingerprint.update("\n".join(requirements).encode())
-    stamp = VENV / f".cfaig-{'-'.join(groups) or 'base'}-{fingerprint.hexdigest()[:16]}"
+    return VENV / f".cfaig-{group}-{fingerprint.hexdigest()[:16]}"
+
+
+def _ensure_env(groups: list[str]) -> None:
+    by_group = _groups(groups)
+    requirements = [requirement for group in groups for requirement in by_group[group]]
+    stamps = {group: _stamp(group, by_group[group]) for group in groups}  # one per group: lint reuses test's
     stale = not REFRESHED.exists() or time.time() - REFRESHED.stat().st_mtime > REFRESH_AFTER
-    if stamp.exists() and not stale:
+    if all(stamp.exists() for stamp in stamps.values()) and not stale:
         return
     upgrade: list[str] = []
     if not _python().exists():
@@ -78,9 +81,10 @@ def _ensure_env(groups: list[str]) -> None:
         *requirements,
     ]
     subprocess.run(command, check=True)  # noqa: S603 - our own interpreter and fixed arguments
-    for old in VENV.glob(f".cfaig-{'-'.join(groups) or 'base'}-*"):
-        old.unlink()
-    stamp.touch()
+    for group, stamp in stamps.items():
+        for old in VENV.glob(f".cfaig-{group}-*"):
+            old.unlink()
+        stamp.touch()
     if stale:
         REFRESHED.touch()
 
