@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cfaig._lazy import lazy_exports
+from llamaindex_cfaig._version import __version__ as __version__
 
 if TYPE_CHECKING:
     from llamaindex_cfaig.embeddings import CloudflareAIGatewayEmbedding
