@@ -49,7 +49,7 @@ class ResponsesFields(BaseModel):
     """Send only the messages after the last answer of this API, with its id as ``previous_response_id``."""
 
     if TYPE_CHECKING:  # BaseChatModel's field (``LC_OUTPUT_VERSION``): for a Responses answer ``"responses/v1"``
-        output_version: str | None  # (unset), ``"v0"`` or ``"v1"``; see :mod:`langchain_cfaig._responses`
+        output_version: str | None = None  # (unset), ``"v0"`` or ``"v1"``; see :mod:`langchain_cfaig._responses`
 
     def _uses_responses_api(self, kwargs: Mapping[str, Any]) -> bool:
         if self.use_responses_api is not None:
