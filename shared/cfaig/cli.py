@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from cfaig._client import GatewayClient
+from cfaig._constants import ENV_API_TOKEN
 from cfaig._gateway_codes import gateway_code
 from cfaig._redact import SETTING_MASK, is_secret_setting
 from cfaig._version import __version__
@@ -58,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cfaig",
         description="Talk to every AI provider through Cloudflare AI Gateway. Configuration comes from the "
-        "environment (CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_GATEWAY_ID, CF_AIG_TOKEN, CF_AIG_BASE_URL) or the flags.",
+        "environment (CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_GATEWAY_ID, CF_AIG_TOKEN, CF_AIG_PROVIDER_API_KEY, "
+        "CF_AIG_BASE_URL) or the flags.",
         epilog="exit codes: 0 ok, 2 usage, 3 configuration, 4 gateway/provider error, 5 network/timeout",
     )
     parser.add_argument("--version", action="version", version=f"cfaig {__version__}")
@@ -68,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
         group = p.add_argument_group("connection")
         group.add_argument("--account-id", help="Cloudflare account id (env CLOUDFLARE_ACCOUNT_ID)")
         group.add_argument("--gateway-id", help="gateway name (env CLOUDFLARE_GATEWAY_ID, default 'default')")
+        group.add_argument(
+            "--api-key",
+            help="provider key, sent as Authorization (env CF_AIG_PROVIDER_API_KEY, which keeps it out of your "
+            "shell history); leave unset for stored keys (BYOK) and Unified Billing",
+        )
         group.add_argument("--base-url", help="gateway root (env CF_AIG_BASE_URL)")
         group.add_argument("--surface", choices=("gateway", "rest"), help="gateway host (default) or REST API")
         group.add_argument("--timeout", type=float, help="seconds before giving up (default 60)")
@@ -122,6 +129,7 @@ def _client(args: argparse.Namespace) -> Iterator[GatewayClient]:
     fields: dict[str, Any] = {
         "account_id": args.account_id,
         "gateway_id": args.gateway_id,
+        "api_key": args.api_key,
         "base_url": args.base_url,
         "surface": args.surface,
         "timeout": args.timeout,
@@ -201,14 +209,23 @@ def _emulator(args: argparse.Namespace) -> int:
     return serve_main(argv)
 
 
+def _environment() -> list[tuple[str, str]]:
+    """Every variable the configuration reads, with the setting it supplies."""
+    rows: list[tuple[str, str]] = []
+    for field, names in ENV_VARS.items():
+        rows += [(name, field) for name in names]
+        if field == "cf_aig_token":
+            rows.append((ENV_API_TOKEN, "cf_aig_token (surface rest, when CF_AIG_TOKEN is unset)"))
+    return rows
+
+
 def _doctor(args: argparse.Namespace) -> int:
     print(f"cfaig {__version__} doctor")
     print("environment:")
-    for field, names in ENV_VARS.items():
-        for name in names:
-            value = os.environ.get(name)
-            shown = "(not set)" if value is None else (SETTING_MASK if is_secret_setting(name) else value)
-            print(f"  {name:<24} {shown}   -> {field}")
+    for name, field in _environment():
+        value = os.environ.get(name)
+        shown = "(not set)" if value is None else (SETTING_MASK if is_secret_setting(name) else value)
+        print(f"  {name:<24} {shown}   -> {field}")
     try:
         parse_model(args.model)
     except ConfigurationError as exc:

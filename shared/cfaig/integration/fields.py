@@ -177,7 +177,10 @@ class GatewayFields(BaseModel):
 
     def gateway_config(self) -> GatewayConfig:
         """The core configuration the connection fields describe (raises ``ConfigurationError`` on bad input)."""
-        return GatewayConfig(**{name: getattr(self, name) for name in CONFIG_FIELDS})
+        values = {name: getattr(self, name) for name in CONFIG_FIELDS}
+        if values["surface"] == "rest" and "api_key" not in self.model_fields_set:
+            values["api_key"] = None  # as in the core: CF_AIG_PROVIDER_API_KEY is not read on the REST surface
+        return GatewayConfig(**values)
 
     def gateway_options(self) -> GatewayOptions:
         """The default options the option fields describe (raises ``ConfigurationError`` on bad values)."""
