@@ -7,7 +7,7 @@ from operator import itemgetter
 from typing import Any, ClassVar, Literal, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
+from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput, ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.output_parsers.base import OutputParserLike
@@ -17,17 +17,17 @@ from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from cfaig import AsyncChatStream, ChatRequest, ChatStream, parse_model
 from cfaig.errors import ConfigurationError
 from cfaig.integration.fields import GatewayFields
 from cfaig.integration.requests import chat_request, split_call_kwargs
 from cfaig.integration.tools import normalise_tool_choice
-from cfaig.providers import StructuredMethod, capabilities
+from cfaig.providers import StructuredMethod, capabilities, known_model_size
 from langchain_cfaig import _convert
 
-__all__ = ["ChatCloudflareAIGateway"]
+__all__ = ["ChatCloudflareAIGateway", "model_profile"]
 
 _SAMPLING_FIELDS = (
     "temperature",
@@ -107,8 +107,25 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
     """Stream under ``invoke`` too (callbacks then see tokens as they arrive)."""
 
     _model_strings: ClassVar[tuple[str, ...]] = ("model", "fallbacks")
+    _profile_for: str | None = PrivateAttr(default=None)
+    """The model whose table profile ``profile`` holds; ``None`` when the profile is the user's own."""
 
     # --- identity ----------------------------------------------------------------------------------
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        """LangChain's model profile, from the provider table (:func:`model_profile`)."""
+        return model_profile(self.model)
+
+    def _derive(self) -> None:
+        """The core objects, then the profile: the table's follows ``model`` (``model_copy``, assignment);
+        one the user gave is kept."""
+        super()._derive()
+        owner = self._profile_for or self.model
+        if self.profile is None or self.profile == model_profile(owner):
+            self.__dict__["profile"] = model_profile(self.model)  # not through __setattr__: no second derive
+            self._profile_for = self.model
+        else:
+            self._profile_for = None
 
     @property
     def _llm_type(self) -> str:
@@ -138,12 +155,15 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         return params
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        """LangSmith's run parameters: the provider the gateway routes to, and its own model id without the
+        ``{provider}/`` prefix (the name LangSmith's cost table knows: ``gpt-5-mini``, not ``openai/gpt-5-mini``)."""
         model = kwargs.get("model") or self.model
         try:
-            provider = parse_model(model).provider
+            ref = parse_model(model)
+            provider, name = ref.provider, ref.model
         except ConfigurationError:
-            provider = parse_model(self.model).provider
-        params = LangSmithParams(ls_provider=provider, ls_model_name=model, ls_model_type="chat")
+            provider, name = parse_model(self.model).provider, str(model)
+        params = LangSmithParams(ls_provider=provider, ls_model_name=name, ls_model_type="chat")
         temperature = kwargs.get("temperature", self.temperature)
         if temperature is not None:
             params["ls_temperature"] = temperature
@@ -354,6 +374,29 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
         parser_with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
         return RunnableMap(raw=llm) | parser_with_fallback
+
+
+def model_profile(model: str) -> ModelProfile:
+    """What the provider table (:mod:`cfaig.providers`) knows about ``model``, as LangChain's model profile.
+
+    ``max_input_tokens`` / ``max_output_tokens`` only for a model the table sizes (no guess: LangChain's
+    middleware then asks for a profile rather than trimming to a made-up window); tool calling, forced tool
+    choice and native structured output (``response_format`` JSON schema) from the provider's capabilities.
+    """
+    caps = capabilities(model)
+    profile = ModelProfile(
+        text_inputs=True,
+        text_outputs=True,
+        tool_calling=caps.tool_calling,
+        tool_choice=caps.tool_calling and caps.tool_choice_required,
+        tool_call_streaming=caps.tool_calling,
+        structured_output=caps.json_schema,
+    )
+    size = known_model_size(model)
+    if size is not None:
+        profile["max_input_tokens"] = size.context_window
+        profile["max_output_tokens"] = size.num_output
+    return profile
 
 
 def _json_parser(schema: dict[str, Any] | type | None, is_pydantic: bool) -> OutputParserLike[Any]:

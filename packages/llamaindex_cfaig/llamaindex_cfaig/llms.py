@@ -31,7 +31,7 @@ from cfaig import AsyncChatStream, ChatCompletion, ChatCompletionChunk, ChatRequ
 from cfaig.integration.fields import GatewayFields
 from cfaig.integration.requests import chat_request, split_call_kwargs
 from cfaig.integration.tools import normalise_tool_choice
-from cfaig.providers import DEFAULT_CHAT_MODEL, model_size
+from cfaig.providers import DEFAULT_CHAT_MODEL, capabilities, model_size
 from llamaindex_cfaig._convert import (
     completion_message,
     force_single_tool_call,
@@ -106,13 +106,14 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        """LlamaIndex's model description (the gateway log metadata is ``gateway_metadata``)."""
+        """LlamaIndex's model description (the gateway log metadata is ``gateway_metadata``): sizes and
+        whether the model calls tools come from the provider table (:mod:`cfaig.providers`)."""
         size = model_size(self.model)
         return LLMMetadata(
             context_window=self.context_window or size.context_window,
             num_output=self.num_output or self.max_tokens or size.num_output,
             is_chat_model=True,
-            is_function_calling_model=True,
+            is_function_calling_model=capabilities(self.model).tool_calling,
             model_name=self.model,
             system_role=MessageRole.SYSTEM,
         )
