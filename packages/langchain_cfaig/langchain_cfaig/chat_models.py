@@ -100,13 +100,15 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
     presence_penalty: float | None = None
     reasoning_effort: str | None = None
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
-    """Provider extras merged into the request body as they are (e.g. ``{"top_k": 40}``)."""
+    """Provider extras merged into the request body as they are (e.g. ``{"top_k": 40}``). A constructor
+    keyword that is no field lands here with a warning, as with ChatOpenAI."""
     stream_usage: bool = True
     """Report token usage on the last streamed chunk."""
     streaming: bool = False
     """Stream under ``invoke`` too (callbacks then see tokens as they arrive)."""
 
     _model_strings: ClassVar[tuple[str, ...]] = ("model", "fallbacks")
+    _extras_field: ClassVar[str | None] = "model_kwargs"
     _profile_for: str | None = PrivateAttr(default=None)
     """The model whose table profile ``profile`` holds; ``None`` when the profile is the user's own."""
 
@@ -300,7 +302,7 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         ``tool_choice``: ``"auto"``, ``"none"``, ``"any"``/``"required"``/``True`` (must call one),
         or a tool name (must call that one).
         """
-        formatted = [convert_to_openai_tool(tool, strict=strict) for tool in tools]
+        formatted = [_openai_tool(tool, index, strict) for index, tool in enumerate(tools)]
         names = [tool["function"]["name"] for tool in formatted]
         choice = normalise_tool_choice(tool_choice, names)
         if isinstance(choice, dict):
@@ -374,6 +376,22 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
         parser_with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
         return RunnableMap(raw=llm) | parser_with_fallback
+
+
+def _openai_tool(tool: Any, index: int, strict: bool | None) -> dict[str, Any]:
+    """One bound tool in OpenAI's format, or a :class:`ConfigurationError` naming the entry that is not one."""
+    try:
+        formatted = convert_to_openai_tool(tool, strict=strict)
+    except (ValueError, TypeError, KeyError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise ConfigurationError(f"tools[{index}] cannot be bound: {reason}") from None
+    function = formatted.get("function")
+    if not isinstance(function, Mapping) or not isinstance(function.get("name"), str) or not function["name"]:
+        raise ConfigurationError(
+            f"tools[{index}] cannot be bound: an OpenAI tool dict needs function.name, "
+            'e.g. {"type": "function", "function": {"name": "get_weather", "parameters": {...}}}'
+        )
+    return formatted
 
 
 def model_profile(model: str) -> ModelProfile:
