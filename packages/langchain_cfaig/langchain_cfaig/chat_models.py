@@ -25,7 +25,7 @@ from cfaig.integration.fields import GatewayFields
 from cfaig.integration.requests import chat_request, split_call_kwargs
 from cfaig.integration.tools import normalise_tool_choice
 from cfaig.providers import StructuredMethod, capabilities, known_model_size
-from langchain_cfaig import _convert
+from langchain_cfaig import _convert, _tokens
 
 __all__ = ["ChatCloudflareAIGateway", "model_profile"]
 
@@ -176,6 +176,27 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         if stops:
             params["ls_stop"] = [stops] if isinstance(stops, str) else list(stops)
         return params
+
+    # --- token counts, offline (langchain_cfaig._tokens) ----------------------------------------------
+
+    def get_token_ids(self, text: str) -> list[int]:
+        """``custom_get_token_ids``, else tiktoken's ids for an OpenAI-family model (``ConfigurationError``
+        when no tokenizer can give them offline; :meth:`get_num_tokens` then still counts)."""
+        if self.custom_get_token_ids is not None:
+            return self.custom_get_token_ids(text)
+        return _tokens.token_ids(self.model, text)
+
+    def get_num_tokens(self, text: str) -> int:
+        """Tokens in ``text``: tiktoken for OpenAI-family models when it counts offline, else an estimate
+        (one token per 4 UTF-8 bytes); never a download."""
+        return _tokens.text_counter(self.model, self.custom_get_token_ids)(text)
+
+    def get_num_tokens_from_messages(self, messages: list[BaseMessage], tools: Sequence[Any] | None = None) -> int:
+        """Tokens of a chat request: the messages as they are sent, plus the tool schemas when given
+        (OpenAI's cookbook rule; ``trim_messages(token_counter=model)`` uses it)."""
+        count = _tokens.text_counter(self.model, self.custom_get_token_ids)
+        schemas = [_openai_tool(tool, index, None) for index, tool in enumerate(tools or ())]
+        return _tokens.count_messages(_convert.messages_to_params(messages), count, schemas)
 
     # --- one request builder for the four paths -----------------------------------------------------
 
