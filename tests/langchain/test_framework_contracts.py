@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from cfaig import errors
 from cfaig.testing import EmulatorServer, GatewayEmulator, GatewaySettings
@@ -167,3 +168,24 @@ def test_model_copy_sends_to_the_new_gateway_with_the_new_options(cfaig_gateway:
         sent = cfaig_gateway.emulator.requests[-1]
         assert sent.gateway_id == "default"
         assert "cf-aig-cache-ttl" not in sent.headers
+
+
+# --- list content is sent as given -------------------------------------------------------------------
+
+
+def test_list_content_reaches_the_wire_as_parts_with_their_keys(cfaig_driver: Driver, clients: dict[str, Any]) -> None:
+    """Anthropic prompt caching marks a block with ``cache_control``; system messages can carry it too."""
+    cached = {"type": "text", "text": "long context", "cache_control": {"type": "ephemeral"}}
+    messages = [
+        SystemMessage(content=[{"type": "text", "text": "be brief", "cache_control": {"type": "ephemeral"}}]),
+        HumanMessage(content=[cached, {"type": "text", "text": "question?", "id": "lc_1", "index": 0}]),
+        AIMessage(content=[{"type": "text", "text": "an "}, {"type": "text", "text": "answer"}]),
+        HumanMessage(content="and?"),
+    ]
+    model = ChatCloudflareAIGateway(model="anthropic/claude-sonnet-4-5", **clients)
+    cfaig_driver.on(model, "invoke", messages)
+    system, user, assistant, last = chat_bodies(cfaig_driver.emulator)[-1]["messages"]
+    assert system["content"] == [{"type": "text", "text": "be brief", "cache_control": {"type": "ephemeral"}}]
+    assert user["content"] == [cached, {"type": "text", "text": "question?"}]  # LangChain's id/index stay home
+    assert assistant["content"] == "an answer"  # the model's own blocks, joined as it wrote them
+    assert last["content"] == "and?"

@@ -74,6 +74,8 @@ _ROLES: dict[type[BaseMessage], Literal["system", "user", "assistant", "tool"]] 
     ToolMessage: "tool",
 }
 _SKIPPED_BLOCKS = frozenset({"tool_use", "tool_call", "reasoning", "thinking", "redacted_thinking"})
+_LANGCHAIN_BLOCK_KEYS = frozenset({"id", "index", "annotations"})
+"""Keys LangChain keeps on a text block for itself (merging streamed chunks, output citations), not sent."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -88,7 +90,10 @@ def _content_part(block: Any) -> ContentPartParam | None:
         raise TypeError(f"unsupported content block of type {type(block).__name__}")
     kind = block.get("type")
     if kind == "text":
-        return {"type": "text", "text": str(block.get("text", ""))}
+        # as given (cache_control and any other provider key stay), minus LangChain's own bookkeeping
+        part = {key: value for key, value in block.items() if key not in _LANGCHAIN_BLOCK_KEYS}
+        part["text"] = str(block.get("text", ""))
+        return cast("ContentPartParam", part)
     if kind in _SKIPPED_BLOCKS:
         return None  # carried by tool_calls / additional_kwargs, not by the content
     if kind == "image_url":
@@ -104,14 +109,18 @@ def _content_part(block: Any) -> ContentPartParam | None:
 def convert_content(
     content: str | list[str | dict[str, Any]], *, text_only: bool = False
 ) -> str | list[ContentPartParam]:
-    """A message's content as the wire expects it: a string, or a list of OpenAI content parts.
+    """A message's content as the wire expects it: a string as it is, a list as a list of OpenAI content
+    parts (text parts keep their keys, such as Anthropic's ``cache_control``; LangChain's standard data
+    blocks become OpenAI parts).
 
-    ``text_only`` (assistant turns) joins the text parts into one string and drops the rest.
+    ``text_only`` (assistant turns) joins the text parts into one string and drops the rest: a list there is
+    the model's own answer in blocks (text, reasoning, tool calls carried by ``tool_calls``), and joined it
+    is what the model wrote.
     """
     if isinstance(content, str):
         return content
     parts = [part for part in (_content_part(block) for block in content) if part is not None]
-    if text_only or all(part["type"] == "text" for part in parts):
+    if text_only:
         return "".join(part.get("text", "") for part in parts if part["type"] == "text")
     return parts
 
