@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.outputs import LLMResult
 
 from cfaig import errors
 from cfaig.testing import EmulatorServer, GatewayEmulator, GatewaySettings
@@ -189,3 +191,32 @@ def test_list_content_reaches_the_wire_as_parts_with_their_keys(cfaig_driver: Dr
     assert user["content"] == [cached, {"type": "text", "text": "question?"}]  # LangChain's id/index stay home
     assert assistant["content"] == "an answer"  # the model's own blocks, joined as it wrote them
     assert last["content"] == "and?"
+
+
+# --- llm_output: token_usage in OpenAI's shape, model_name -------------------------------------------
+
+
+class _LLMEnd(BaseCallbackHandler):
+    def __init__(self) -> None:
+        self.outputs: list[dict[str, Any] | None] = []
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        self.outputs.append(response.llm_output)
+
+
+def test_generate_reports_token_usage_the_way_chatopenai_does(cfaig_driver: Driver, clients: dict[str, Any]) -> None:
+    model = ChatCloudflareAIGateway(model=MODEL, **clients)
+    handler = _LLMEnd()
+    prompts = [[HumanMessage("hi")], [HumanMessage("hello there, how are you?")]]
+    result = cfaig_driver.run(
+        lambda: model.generate(prompts, callbacks=[handler]), lambda: model.agenerate(prompts, callbacks=[handler])
+    )
+    each = [generation[0].message.usage_metadata for generation in result.generations]
+    usage = result.llm_output["token_usage"]
+    assert usage["prompt_tokens"] == sum(u["input_tokens"] for u in each)
+    assert usage["completion_tokens"] == sum(u["output_tokens"] for u in each)
+    assert usage["total_tokens"] == sum(u["total_tokens"] for u in each)
+    assert result.llm_output["model_name"] == MODEL
+    seen = [output["token_usage"] for output in handler.outputs if output]
+    assert seen
+    assert all({"prompt_tokens", "completion_tokens", "total_tokens"} <= set(one) for one in seen)

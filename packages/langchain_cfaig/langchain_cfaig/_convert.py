@@ -52,6 +52,7 @@ __all__ = [
     "MODEL_PROVIDER",
     "REASONING_KEY",
     "chunk_to_generations",
+    "combine_token_usage",
     "completion_to_result",
     "convert_content",
     "delta_to_chunk",
@@ -59,6 +60,7 @@ __all__ = [
     "message_to_param",
     "messages_to_params",
     "response_metadata",
+    "token_usage",
     "tool_call_to_param",
     "usage_to_metadata",
 ]
@@ -269,9 +271,31 @@ def completion_to_result(completion: ChatCompletion, *, model_name: str | None) 
         generation_info = {"finish_reason": choice.finish_reason} if choice.finish_reason else None
         generations.append(ChatGeneration(message=ai_message, generation_info=generation_info))
     llm_output: dict[str, Any] = {"model_name": completion.gateway.served_by or completion.model or model_name}
-    if usage is not None:
-        llm_output["token_usage"] = dict(usage)
+    if completion.usage is not None:
+        llm_output["token_usage"] = token_usage(completion.usage)
     return ChatResult(generations=generations, llm_output=llm_output)
+
+
+def token_usage(usage: Usage) -> dict[str, Any]:
+    """``llm_output["token_usage"]`` in OpenAI's shape, as ChatOpenAI reports it (older cost trackers and
+    ``on_llm_end`` handlers read ``prompt_tokens`` / ``completion_tokens`` there): the provider's usage object
+    with ``total_tokens`` filled in when it was not reported."""
+    data = usage.model_dump(exclude_none=True)
+    data["total_tokens"] = token_counts(usage).total
+    return data
+
+
+def combine_token_usage(total: dict[str, Any], more: Mapping[str, Any]) -> None:
+    """Add ``more`` into ``total`` in place: numbers summed, nested details merged (``_combine_llm_outputs``)."""
+    for key, value in more.items():
+        if value is None:
+            continue
+        if isinstance(value, Mapping):
+            combine_token_usage(total.setdefault(key, {}), value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            total[key] = total.get(key, 0) + value
+        else:
+            total.setdefault(key, value)
 
 
 def delta_to_chunk(delta: Delta, *, message_id: str | None = None) -> ChatGenerationChunk | None:

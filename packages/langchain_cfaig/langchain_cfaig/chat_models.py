@@ -220,6 +220,18 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         call = {"options": options, "fallbacks": fallbacks or None, "endpoint": endpoint}
         return request, call
 
+    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
+        """``generate(...).llm_output`` across prompts, as ChatOpenAI's: ``token_usage`` summed in OpenAI's
+        shape and ``model_name`` (the model that answered them all, else this model's string)."""
+        usage: dict[str, Any] = {}
+        names = set()
+        for output in llm_outputs:
+            if output is None:
+                continue  # a streamed generation
+            _convert.combine_token_usage(usage, output.get("token_usage") or {})
+            names.add(output.get("model_name"))
+        return {"token_usage": usage, "model_name": names.pop() if len(names) == 1 else self.model}
+
     def _wants_usage(self, kwargs: Mapping[str, Any]) -> bool:
         return bool(kwargs.get("stream_usage", self.stream_usage))
 
