@@ -8,11 +8,13 @@ from typing import Any
 import httpx
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.exceptions import OutputParserException
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.outputs import LLMResult
+from pydantic import BaseModel
 
 from cfaig import errors
-from cfaig.testing import EmulatorServer, GatewayEmulator, GatewaySettings
+from cfaig.testing import EmulatorServer, GatewayEmulator, GatewaySettings, ScriptedReply
 from cfaig.testing.pytest_plugin import Driver
 from langchain_cfaig import ChatCloudflareAIGateway, CloudflareAIGatewayEmbeddings
 
@@ -220,3 +222,57 @@ def test_generate_reports_token_usage_the_way_chatopenai_does(cfaig_driver: Driv
     seen = [output["token_usage"] for output in handler.outputs if output]
     assert seen
     assert all({"prompt_tokens", "completion_tokens", "total_tokens"} <= set(one) for one in seen)
+
+
+# --- response_format: a class, as ChatOpenAI takes it --------------------------------------------------
+
+
+class Person(BaseModel):
+    """A person."""
+
+    name: str
+    age: int
+
+
+def test_response_format_takes_a_pydantic_class_and_parses_into_parsed(
+    cfaig_driver: Driver, clients: dict[str, Any]
+) -> None:
+    model = ChatCloudflareAIGateway(model=MODEL, **clients)
+    answer = cfaig_driver.on(model, "invoke", "Ana is 31", response_format=Person)
+    sent = chat_bodies(cfaig_driver.emulator)[-1]["response_format"]
+    assert sent["type"] == "json_schema"
+    assert sent["json_schema"]["name"] == "Person"
+    assert set(sent["json_schema"]["schema"]["properties"]) == {"name", "age"}
+    assert isinstance(answer.additional_kwargs["parsed"], Person)
+    assert answer.additional_kwargs["parsed"] == Person.model_validate_json(answer.text)
+
+
+def test_a_streamed_answer_is_parsed_on_its_last_chunk(cfaig_driver: Driver, clients: dict[str, Any]) -> None:
+    model = ChatCloudflareAIGateway(model=MODEL, **clients)
+    chunks = cfaig_driver.collect(model, "stream", "Ana is 31", response_format=Person)
+    assert [i for i, chunk in enumerate(chunks) if "parsed" in chunk.additional_kwargs] == [len(chunks) - 1]
+    whole = chunks[0]
+    for chunk in chunks[1:]:
+        whole += chunk
+    assert whole.additional_kwargs["parsed"] == Person.model_validate_json(whole.text)
+
+
+def test_an_answer_that_does_not_fit_the_class_is_an_output_parser_exception(
+    emu: GatewayEmulator, clients: dict[str, Any]
+) -> None:
+    emu.script(ScriptedReply(content="not json at all"))
+    with pytest.raises(OutputParserException, match="does not match Person") as info:
+        ChatCloudflareAIGateway(model=MODEL, **clients).invoke("hi", response_format=Person)
+    assert info.value.llm_output == "not json at all"
+
+
+def test_a_bare_schema_is_wrapped_and_an_openai_response_format_is_sent_as_is(
+    emu: GatewayEmulator, clients: dict[str, Any]
+) -> None:
+    model = ChatCloudflareAIGateway(model=MODEL, **clients)
+    schema = {"title": "Person", "type": "object", "properties": {"name": {"type": "string"}}}
+    answer = model.invoke("hi", response_format=schema)
+    assert chat_bodies(emu)[-1]["response_format"]["json_schema"]["name"] == "Person"
+    assert "parsed" not in answer.additional_kwargs  # only a class is parsed, as with ChatOpenAI
+    model.invoke("hi", response_format={"type": "json_object"})
+    assert chat_bodies(emu)[-1]["response_format"] == {"type": "json_object"}

@@ -32,6 +32,7 @@ from langchain_core.messages.tool import ToolCall as LCToolCall
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.output_parsers.openai_tools import make_invalid_tool_call, parse_tool_call
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import BaseModel
 
 from cfaig.integration.answer import EXTRA_CONTENT_KEY, REASONING_KEY, gateway_fields, token_counts
 from cfaig.integration.tools import tool_call_extras, tool_call_param
@@ -58,6 +59,7 @@ __all__ = [
     "delta_to_chunk",
     "final_chunk",
     "message_to_param",
+    "parse_answer",
     "messages_to_params",
     "response_metadata",
     "token_usage",
@@ -242,8 +244,22 @@ def _parse_tool_calls(
     return valid, invalid, tool_call_extras(calls)
 
 
-def completion_to_result(completion: ChatCompletion, *, model_name: str | None) -> ChatResult:
-    """A whole answer as a ``ChatResult``: one generation per choice."""
+def parse_answer(text: str, schema: type[BaseModel]) -> BaseModel:
+    """An answer requested with ``response_format=<pydantic class>``, as that class (ChatOpenAI's ``parsed``);
+    an answer that does not fit is an ``OutputParserException`` carrying the text."""
+    try:
+        return schema.model_validate_json(text)
+    except ValueError as exc:  # pydantic's ValidationError is one
+        raise OutputParserException(
+            f"the answer does not match {schema.__name__}: {' '.join(str(exc).split())[:300]}", llm_output=text
+        ) from exc
+
+
+def completion_to_result(
+    completion: ChatCompletion, *, model_name: str | None, parse: type[BaseModel] | None = None
+) -> ChatResult:
+    """A whole answer as a ``ChatResult``: one generation per choice; ``parse`` puts each choice's answer
+    into ``additional_kwargs["parsed"]`` as that class (a refusal or an empty answer has none)."""
     usage = usage_to_metadata(completion.usage)
     generations = []
     for choice in completion.choices:
@@ -256,6 +272,8 @@ def completion_to_result(completion: ChatCompletion, *, model_name: str | None) 
         valid, invalid, extras = _parse_tool_calls(message.tool_calls or [])
         if extras:
             additional[EXTRA_CONTENT_KEY] = extras
+        if parse is not None and message.content and not message.refusal:
+            additional["parsed"] = parse_answer(message.content, parse)
         metadata = response_metadata(
             completion.gateway, model_name=completion.model or model_name, finish_reason=choice.finish_reason
         )

@@ -17,7 +17,7 @@ from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from cfaig import AsyncChatStream, ChatRequest, ChatStream, parse_model
 from cfaig.errors import ConfigurationError
@@ -27,7 +27,7 @@ from cfaig.integration.tools import normalise_tool_choice
 from cfaig.providers import StructuredMethod, capabilities, known_model_size
 from langchain_cfaig import _convert, _tokens
 
-__all__ = ["ChatCloudflareAIGateway", "model_profile"]
+__all__ = ["ChatCloudflareAIGateway", "model_profile", "response_format_param"]
 
 _SAMPLING_FIELDS = (
     "temperature",
@@ -39,6 +39,8 @@ _SAMPLING_FIELDS = (
     "presence_penalty",
     "reasoning_effort",
 )
+_RESPONSE_FORMAT_TYPES = frozenset({"text", "json_object", "json_schema"})
+"""An OpenAI ``response_format`` already (sent as it is); any other value is a schema to turn into one."""
 _IGNORED_KWARGS = frozenset({"ls_structured_output_format", "structured_output_format", "stream"})
 
 
@@ -210,6 +212,11 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         )
         kwargs.pop("stream_usage", None)
         model = kwargs.pop("model", None) or self.model
+        response_format = kwargs.get("response_format")
+        if response_format is not None and not (
+            isinstance(response_format, Mapping) and response_format.get("type") in _RESPONSE_FORMAT_TYPES
+        ):
+            kwargs["response_format"] = response_format_param(response_format)  # a class or a bare schema
 
         params: dict[str, Any] = {name: getattr(self, name) for name in _SAMPLING_FIELDS}
         stops = stop if stop is not None else self.stop
@@ -246,7 +253,7 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
     ) -> ChatResult:
         request, call = self._build_request(messages, stop, **kwargs)
         completion = self.client.chat(request, **call)
-        return _convert.completion_to_result(completion, model_name=request["model"])
+        return _convert.completion_to_result(completion, model_name=request["model"], parse=_parse_into(kwargs))
 
     async def _agenerate(
         self,
@@ -257,7 +264,7 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
     ) -> ChatResult:
         request, call = self._build_request(messages, stop, **kwargs)
         completion = await self.async_client.chat(request, **call)
-        return _convert.completion_to_result(completion, model_name=request["model"])
+        return _convert.completion_to_result(completion, model_name=request["model"], parse=_parse_into(kwargs))
 
     def _stream(
         self,
@@ -269,7 +276,7 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         wants_usage = self._wants_usage(kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         with self.client.stream_chat(request, **call) as stream:
-            for generation in self._generations(stream, request, wants_usage):
+            for generation in self._generations(stream, request, wants_usage, _parse_into(kwargs)):
                 if run_manager is not None:
                     run_manager.on_llm_new_token(generation.text, chunk=generation)
                 yield generation
@@ -284,33 +291,38 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         wants_usage = self._wants_usage(kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         async with await self.async_client.stream_chat(request, **call) as stream:
-            async for generation in self._agenerations(stream, request, wants_usage):
+            async for generation in self._agenerations(stream, request, wants_usage, _parse_into(kwargs)):
                 if run_manager is not None:
                     await run_manager.on_llm_new_token(generation.text, chunk=generation)
                 yield generation
 
     def _generations(
-        self, stream: ChatStream, request: ChatRequest, wants_usage: bool
+        self, stream: ChatStream, request: ChatRequest, wants_usage: bool, parse: type[BaseModel] | None
     ) -> Iterator[ChatGenerationChunk]:
         """Each streamed chunk's generations, then the closing chunk (:meth:`_final_chunk`)."""
         for chunk in stream:
             yield from _convert.chunk_to_generations(chunk)
-        yield self._final_chunk(stream, request, wants_usage)
+        yield self._final_chunk(stream, request, wants_usage, parse)
 
     async def _agenerations(
-        self, stream: AsyncChatStream, request: ChatRequest, wants_usage: bool
+        self, stream: AsyncChatStream, request: ChatRequest, wants_usage: bool, parse: type[BaseModel] | None
     ) -> AsyncIterator[ChatGenerationChunk]:
         """Async :meth:`_generations`."""
         async for chunk in stream:
             for generation in _convert.chunk_to_generations(chunk):
                 yield generation
-        yield self._final_chunk(stream, request, wants_usage)
+        yield self._final_chunk(stream, request, wants_usage, parse)
 
     def _final_chunk(
-        self, stream: ChatStream | AsyncChatStream, request: ChatRequest, wants_usage: bool
+        self,
+        stream: ChatStream | AsyncChatStream,
+        request: ChatRequest,
+        wants_usage: bool,
+        parse: type[BaseModel] | None,
     ) -> ChatGenerationChunk:
+        """The closing chunk; with ``response_format=<pydantic class>``, it carries the whole answer parsed."""
         accumulator = stream.accumulator
-        return _convert.final_chunk(
+        final = _convert.final_chunk(
             meta=stream.meta,
             model_name=accumulator.model or request["model"],
             finish_reason=accumulator.finish_reason,
@@ -318,6 +330,9 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
             tool_calls=accumulator.tool_calls(),
             message_id=accumulator.id or None,
         )
+        if parse is not None and accumulator.text:
+            final.message.additional_kwargs["parsed"] = _convert.parse_answer(accumulator.text, parse)
+        return final
 
     # --- tools and structured output ---------------------------------------------------------------
 
@@ -383,15 +398,8 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
             )
         elif method == "json_schema":
             assert schema is not None
-            function = convert_to_openai_tool(schema, strict=strict)["function"]
-            json_schema: dict[str, Any] = {"name": function["name"], "schema": function["parameters"]}
-            if function.get("description"):
-                json_schema["description"] = function["description"]
-            if strict is not None:
-                json_schema["strict"] = strict
             llm = self.bind(
-                response_format={"type": "json_schema", "json_schema": json_schema},
-                ls_structured_output_format=ls_format,
+                response_format=response_format_param(schema, strict), ls_structured_output_format=ls_format
             )
             parser = _json_parser(schema, is_pydantic)
         elif method == "json_mode":
@@ -409,6 +417,26 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
         parser_with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
         return RunnableMap(raw=llm) | parser_with_fallback
+
+
+def response_format_param(schema: Mapping[str, Any] | type, strict: bool | None = None) -> dict[str, Any]:
+    """A ``response_format`` JSON schema from a pydantic class, a TypedDict, a JSON schema, or OpenAI's
+    ``{"name": ..., "schema": ...}`` (what ChatOpenAI's ``_convert_to_openai_response_format`` accepts)."""
+    if isinstance(schema, Mapping) and "name" in schema and "schema" in schema:
+        return {"type": "json_schema", "json_schema": dict(schema)}
+    function = convert_to_openai_tool(schema, strict=strict)["function"]
+    json_schema: dict[str, Any] = {"name": function["name"], "schema": function["parameters"]}
+    if function.get("description"):
+        json_schema["description"] = function["description"]
+    if strict is not None:
+        json_schema["strict"] = strict
+    return {"type": "json_schema", "json_schema": json_schema}
+
+
+def _parse_into(kwargs: Mapping[str, Any]) -> type[BaseModel] | None:
+    """The pydantic class a call's ``response_format=`` names: its answer is parsed into ``parsed``."""
+    schema = kwargs.get("response_format")
+    return schema if isinstance(schema, type) and is_basemodel_subclass(schema) else None
 
 
 def _openai_tool(tool: Any, index: int, strict: bool | None) -> dict[str, Any]:
