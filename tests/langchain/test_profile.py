@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_type_hints
 
 import pytest
 from langchain.agents import create_agent
 from langchain.agents.middleware import SummarizationMiddleware
+from langchain_core.language_models import ModelProfile
 from langchain_core.messages import AIMessage
 
-from cfaig.providers import capabilities, known_model_size
+from cfaig.providers import PROVIDERS, capabilities, known_model_size
 from cfaig.testing.pytest_plugin import Driver
 from langchain_cfaig import ChatCloudflareAIGateway
 from langchain_cfaig.chat_models import model_profile
@@ -74,3 +75,18 @@ def test_without_a_window_the_middleware_says_so() -> None:
     model = ChatCloudflareAIGateway(model="openai/some-future-model", account_id="acct")
     with pytest.raises(ValueError, match="profile"):
         SummarizationMiddleware(model=model, trigger=("fraction", 0.8))
+
+
+def test_the_profile_uses_only_keys_langchain_declares() -> None:
+    """The profile is set after validation (langchain-core's key check would cost every construction
+    a typing.get_type_hints): its keys must be ModelProfile's, for every provider in the table."""
+    declared = set(get_type_hints(ModelProfile))
+    for provider in PROVIDERS:
+        model = "workers-ai/@cf/meta/llama-3.1-8b-instruct" if provider == "workers-ai" else f"{provider}/gpt-4o"
+        assert set(model_profile(model)) <= declared, provider
+
+
+def test_model_profile_hands_out_its_own_dict() -> None:
+    first = model_profile("openai/gpt-4o-mini")
+    first["max_input_tokens"] = 1
+    assert model_profile("openai/gpt-4o-mini")["max_input_tokens"] == 128_000

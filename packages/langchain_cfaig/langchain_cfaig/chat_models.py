@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, ClassVar, Literal, cast
@@ -116,16 +117,17 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
 
     # --- identity ----------------------------------------------------------------------------------
 
-    def _resolve_model_profile(self) -> ModelProfile | None:
-        """LangChain's model profile, from the provider table (:func:`model_profile`)."""
-        return model_profile(self.model)
-
     def _derive(self) -> None:
-        """The core objects, then the profile: the table's follows ``model`` (``model_copy``, assignment);
-        one the user gave is kept."""
+        """The core objects, then the profile (:func:`model_profile`): the table's follows ``model``
+        (``model_copy``, assignment); one the user gave is kept.
+
+        Set here, after validation, rather than by langchain-core's ``_resolve_model_profile`` hook: the
+        hook's validator re-checks a profile's keys with ``typing.get_type_hints`` on every construction
+        (it was 40 % of building this class); the table's keys are ``ModelProfile``'s own, tested once.
+        """
         super()._derive()
         owner = self._profile_for or self.model
-        if self.profile is None or self.profile == model_profile(owner):
+        if self.profile is None or self.profile == _table_profile(owner):
             self.__dict__["profile"] = model_profile(self.model)  # not through __setattr__: no second derive
             self._profile_for = self.model
         else:
@@ -461,7 +463,14 @@ def model_profile(model: str) -> ModelProfile:
     ``max_input_tokens`` / ``max_output_tokens`` only for a model the table sizes (no guess: LangChain's
     middleware then asks for a profile rather than trimming to a made-up window); tool calling, forced tool
     choice and native structured output (``response_format`` JSON schema) from the provider's capabilities.
+    Each call returns a dict of its own.
     """
+    return cast("ModelProfile", dict(_table_profile(model)))
+
+
+@functools.lru_cache(maxsize=256)
+def _table_profile(model: str) -> ModelProfile:
+    """:func:`model_profile`, worked out once per model string (never handed out: it is shared)."""
     caps = capabilities(model)
     profile = ModelProfile(
         text_inputs=True,
