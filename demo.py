@@ -107,7 +107,7 @@ class Demo:
     def __init__(self, setup: Setup) -> None:
         self.setup = setup
         self.results: list[tuple[str, str, float]] = []
-        self.steps = 9
+        self.steps = 10
 
     def step(self, title: str, body: Callable[[], str]) -> None:
         from cfaig.errors import GatewayConnectionError, GatewayTimeoutError
@@ -253,6 +253,33 @@ class Demo:
         print(f"    source: {name} (score {source.score:.3f})")
         return f"answered from {name}"
 
+    def responses(self) -> str:
+        """A reasoning model on the OpenAI Responses API: a reasoning summary, a tool call, the answer from it."""
+        from langchain_core.messages import HumanMessage, ToolMessage
+        from langchain_core.tools import tool
+
+        @tool
+        def get_weather(city: str) -> str:
+            """Current weather for a city."""
+            return f"sunny and 24C in {city}"
+
+        on_rest = self.setup.fields.get("surface") == "rest"
+        default = "workers-ai/@cf/openai/gpt-oss-120b" if on_rest else "openai/gpt-5-mini"
+        name = os.environ.get("CFAIG_DEMO_REASONING_MODEL", default)
+        reasoning = {"effort": "low", "summary": "auto"}
+        model = self.chat_model(model=name, use_responses_api=True, reasoning=reasoning).bind_tools([get_weather])
+        question = HumanMessage('What is the weather in "Lisbon"?')
+        called = model.invoke([question])
+        call = called.tool_calls[0]
+        print(f"    model: {name} (Responses API)\n    reasoning: {called.additional_kwargs.get('reasoning_content')}")
+        print(f"    tool call: {call['name']}({call['args']})")
+        answer = model.invoke(
+            [question, called, ToolMessage(get_weather.invoke(call["args"]), tool_call_id=call["id"])]
+        )
+        tokens = (answer.usage_metadata or {}).get("output_token_details", {}).get("reasoning")
+        print(f"    answer: {answer.text}\n    reasoning tokens: {tokens}")
+        return f"reasoned, called {call['name']}, answered"
+
     def typed_error(self) -> str:
         from cfaig.errors import BadRequestError, ConfigurationError
 
@@ -297,6 +324,7 @@ class Demo:
         self.step("A cached call, repeated (cf-aig-cache-ttl)", self.cache)
         self.step("A fallback served by the second model (Universal Endpoint)", self.fallback)
         self.step("A LlamaIndex RAG query over the bundled documents", self.rag)
+        self.step("A reasoning model with a tool on the Responses API", self.responses)
         self.step("A typed error from a bad request, explained", self.typed_error)
 
 

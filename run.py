@@ -7,7 +7,8 @@
     python3 run.py bench     # the benchmark suite (installs the peer libraries first)
 
 It creates ``.venv`` beside this file, installs the three workspace packages (editable) and the
-dependency groups from ``pyproject.toml`` when they changed, then runs the command inside it.
+dependency groups from ``pyproject.toml`` when they changed (or a week has passed: the install upgrades to
+the newest releases the ranges admit, which is what a user gets today), then runs the command inside it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -23,36 +25,48 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PACKAGES = ["shared", "packages/langchain_cfaig", "packages/llamaindex_cfaig"]
 GROUPS = {"demo": ["demo"], "test": ["test"], "lint": ["test", "lint", "typing"], "bench": ["test", "bench"]}
+REFRESHED = VENV / ".cfaig-refreshed"  # when .venv last resolved every requirement to its newest release
+REFRESH_AFTER = 7 * 24 * 3600  # seconds: an older .venv is upgraded, so it does not fall behind the registry
 
 
 def _python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def _groups(names: list[str]) -> list[str]:
+def _groups(names: list[str]) -> dict[str, list[str]]:
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         sys.exit("run.py needs Python 3.11+ to read pyproject.toml (or install the groups by hand)")
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    requirements: list[str] = []
-    for name in names:
-        requirements += data["dependency-groups"][name]
-    return requirements
+    return {name: list(data["dependency-groups"][name]) for name in names}
+
+
+def _stamp(group: str, requirements: list[str]) -> Path:
+    """A file in .venv that says: the packages as they are now and this group's requirements are installed."""
+    fingerprint = hashlib.sha256()
+    for package in PACKAGES:  # the metadata an editable install records: requirements and version
+        for path in [ROOT / package / "pyproject.toml", *sorted((ROOT / package).glob("*/_version.py"))]:
+            fingerprint.update(path.read_bytes())
+    fingerprint.update("\n".join(requirements).encode())
+    return VENV / f".cfaig-{group}-{fingerprint.hexdigest()[:16]}"
 
 
 def _ensure_env(groups: list[str]) -> None:
-    requirements = _groups(groups)
-    fingerprint = hashlib.sha256()
-    for package in PACKAGES:
-        fingerprint.update((ROOT / package / "pyproject.toml").read_bytes())
-    fingerprint.update("\n".join(requirements).encode())
-    stamp = VENV / f".cfaig-{'-'.join(groups) or 'base'}-{fingerprint.hexdigest()[:16]}"
-    if stamp.exists():
+    by_group = _groups(groups)
+    requirements = [requirement for group in groups for requirement in by_group[group]]
+    stamps = {group: _stamp(group, by_group[group]) for group in groups}  # one per group: lint reuses test's
+    stale = not REFRESHED.exists() or time.time() - REFRESHED.stat().st_mtime > REFRESH_AFTER
+    if all(stamp.exists() for stamp in stamps.values()) and not stale:
         return
+    upgrade: list[str] = []
     if not _python().exists():
         print(f"[run.py] creating {VENV.relative_to(ROOT)} ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
+    elif stale:  # a new .venv gets the newest releases anyway; an old one must ask for them
+        upgrade = ["--upgrade", "--upgrade-strategy=eager"]
+        for old in VENV.glob(".cfaig-*-*"):  # every command's requirements are checked again after this
+            old.unlink()
     print("[run.py] installing cfaig-core, langchain-cfaig, llama-index-cfaig and their dependencies ...", flush=True)
     editable = [arg for package in PACKAGES for arg in ("-e", str(ROOT / package))]
     command = [
@@ -62,13 +76,17 @@ def _ensure_env(groups: list[str]) -> None:
         "install",
         "--quiet",
         "--disable-pip-version-check",
+        *upgrade,
         *editable,
         *requirements,
     ]
     subprocess.run(command, check=True)  # noqa: S603 - our own interpreter and fixed arguments
-    for old in VENV.glob(f".cfaig-{'-'.join(groups) or 'base'}-*"):
-        old.unlink()
-    stamp.touch()
+    for group, stamp in stamps.items():
+        for old in VENV.glob(f".cfaig-{group}-*"):
+            old.unlink()
+        stamp.touch()
+    if stale:
+        REFRESHED.touch()
 
 
 def main(argv: list[str]) -> int:

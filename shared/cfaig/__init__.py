@@ -1,8 +1,8 @@
 """cfaig: the transport core for Cloudflare AI Gateway.
 
 One client speaks the whole gateway protocol (unified chat completions, provider endpoints, Universal
-fallbacks, the REST surface, embeddings, log feedback), sync and async, with typed errors. It knows
-nothing of LangChain or LlamaIndex; ``langchain-cfaig`` and ``llama-index-cfaig`` build on it.
+fallbacks, the REST surface, the OpenAI Responses API, embeddings, log feedback), sync and async, with
+typed errors. It knows nothing of LangChain or LlamaIndex; ``langchain-cfaig`` and ``llama-index-cfaig`` build on it.
 
 Names are imported on first use (PEP 562), so ``import cfaig`` costs a few milliseconds and a program
 pays for httpx, pydantic and aiohttp only when it touches a client or a type.
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from cfaig._client import AsyncGatewayClient, GatewayClient
     from cfaig._client_cache import shared_async_client, shared_client
     from cfaig._request import Endpoint, RequestPreview
+    from cfaig._responses_stream import AsyncResponsesStream, ResponsesAccumulator, ResponsesStream
     from cfaig._retry import RetryPolicy
     from cfaig._streaming import AsyncChatStream, ChatAccumulator, ChatStream
     from cfaig.config import GatewayConfig
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from cfaig.model_ref import ModelRef, parse_model
     from cfaig.options import OPTION_FIELDS, CustomCost, GatewayOptions
     from cfaig.providers import PROVIDERS
+    from cfaig.responses_types import ResponsesEvent, ResponsesRequest, ResponsesResult
     from cfaig.types import (
         ChatCompletion,
         ChatCompletionChunk,
@@ -42,6 +44,9 @@ _EXPORTS: dict[str, str] = {
     "Endpoint": "cfaig._request",
     "RequestPreview": "cfaig._request",
     "RetryPolicy": "cfaig._retry",
+    "AsyncResponsesStream": "cfaig._responses_stream",
+    "ResponsesAccumulator": "cfaig._responses_stream",
+    "ResponsesStream": "cfaig._responses_stream",
     "shared_async_client": "cfaig._client_cache",
     "shared_client": "cfaig._client_cache",
     "AsyncChatStream": "cfaig._streaming",
@@ -63,6 +68,9 @@ _EXPORTS: dict[str, str] = {
     "EmbeddingRequest": "cfaig.types",
     "EmbeddingResponse": "cfaig.types",
     "GatewayMeta": "cfaig.types",
+    "ResponsesEvent": "cfaig.responses_types",
+    "ResponsesRequest": "cfaig.responses_types",
+    "ResponsesResult": "cfaig.responses_types",
 }
 
 __all__ = [
@@ -70,6 +78,7 @@ __all__ = [
     "PROVIDERS",
     "AsyncChatStream",
     "AsyncGatewayClient",
+    "AsyncResponsesStream",
     "CfaigError",
     "ChatAccumulator",
     "ChatCompletion",
@@ -88,6 +97,11 @@ __all__ = [
     "GatewayOptions",
     "ModelRef",
     "RequestPreview",
+    "ResponsesAccumulator",
+    "ResponsesEvent",
+    "ResponsesRequest",
+    "ResponsesResult",
+    "ResponsesStream",
     "RetryPolicy",
     "__version__",
     "errors",

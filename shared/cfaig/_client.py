@@ -13,14 +13,14 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import httpx
 
 from cfaig._base_client import BaseClient
 from cfaig._error_mapping import map_transport_errors
 from cfaig._request import Endpoint, PreparedRequest
-from cfaig._response import parse_chat, parse_embeddings, parse_responses
+from cfaig._response import parse_chat, parse_embeddings
 from cfaig._retry import Attempt, RetryPolicy, attempts
 from cfaig._streaming import AsyncChatStream, ChatStream
 from cfaig._transports import _aiohttp
@@ -37,8 +37,11 @@ from cfaig.types import (
     EmbeddingRequest,
     EmbeddingResponse,
     GatewayMeta,
-    ResponsesResult,
 )
+
+if TYPE_CHECKING:  # the Responses API's modules load on its first call, not with every chat program
+    from cfaig._responses_stream import AsyncResponsesStream, ResponsesStream
+    from cfaig.responses_types import ResponsesRequest, ResponsesResult
 
 __all__ = ["AsyncGatewayClient", "GatewayClient"]
 
@@ -168,12 +171,38 @@ class GatewayClient(BaseClient):
         return [vector for result in results for vector in result]
 
     def responses(
-        self, body: Mapping[str, Any], *, options: GatewayOptions | Mapping[str, Any] | None = None
+        self,
+        request: ResponsesRequest | Mapping[str, Any],
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        fallbacks: Sequence[str] | None = None,
     ) -> ResponsesResult:
-        """Call the OpenAI Responses API (``openai/responses``) through the gateway."""
-        prepared = self._builder.responses(body, options=GatewayOptions.coerce(options))
+        """Call the OpenAI Responses API: ``{gateway}/openai/responses`` for ``openai/...`` models on the gateway
+        host, ``/ai/v1/responses`` on the REST surface. Retries, ``fallbacks`` and ``.gateway`` as for
+        :meth:`chat`; a ``failed`` response raises its typed error."""
+        from cfaig._responses_stream import read_result
+
+        prepared = self._builder.responses(request, options=GatewayOptions.coerce(options), fallbacks=fallbacks)
         response, step = self._run(prepared)
-        return self._parse(parse_responses, self._read(response), response, prepared, step)
+        return read_result(self, self._read(response), response, prepared, step)
+
+    def stream_responses(
+        self,
+        request: ResponsesRequest | Mapping[str, Any],
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        fallbacks: Sequence[str] | None = None,
+    ) -> ResponsesStream:
+        """Open a streamed Responses API call: typed events, ``.accumulator`` and ``get_final_response()``.
+        Errors before the first byte are retried like :meth:`responses`; a stream cut before
+        ``response.completed`` raises :class:`~cfaig.errors.IncompleteStreamError`."""
+        from cfaig._responses_stream import ResponsesStream, open_decoder
+
+        prepared = self._builder.responses(
+            request, options=GatewayOptions.coerce(options), fallbacks=fallbacks, stream=True
+        )
+        response, step = self._run(prepared, stream=True)
+        return ResponsesStream(response, open_decoder(self, response, prepared, step))
 
     def feedback(
         self,
@@ -358,13 +387,35 @@ class AsyncGatewayClient(BaseClient):
         return [vector for result in results for vector in result]
 
     async def responses(
-        self, body: Mapping[str, Any], *, options: GatewayOptions | Mapping[str, Any] | None = None
+        self,
+        request: ResponsesRequest | Mapping[str, Any],
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        fallbacks: Sequence[str] | None = None,
     ) -> ResponsesResult:
         """Async :meth:`GatewayClient.responses`."""
-        prepared = self._builder.responses(body, options=GatewayOptions.coerce(options))
+        from cfaig._responses_stream import read_result
+
+        prepared = self._builder.responses(request, options=GatewayOptions.coerce(options), fallbacks=fallbacks)
         response, step = await self._run(prepared)
         raw = await self._read(response)
-        return self._parse(parse_responses, raw, response, prepared, step)
+        return read_result(self, raw, response, prepared, step)
+
+    async def stream_responses(
+        self,
+        request: ResponsesRequest | Mapping[str, Any],
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        fallbacks: Sequence[str] | None = None,
+    ) -> AsyncResponsesStream:
+        """Async :meth:`GatewayClient.stream_responses`: ``async for event in await client.stream_responses(...)``."""
+        from cfaig._responses_stream import AsyncResponsesStream, open_decoder
+
+        prepared = self._builder.responses(
+            request, options=GatewayOptions.coerce(options), fallbacks=fallbacks, stream=True
+        )
+        response, step = await self._run(prepared, stream=True)
+        return AsyncResponsesStream(response, open_decoder(self, response, prepared, step))
 
     async def feedback(
         self,

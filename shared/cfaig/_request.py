@@ -102,6 +102,15 @@ def _warn_once(provider: str, parameter: str, instead: str) -> None:
         logger.warning("%s does not accept %s through the gateway; %s", provider, parameter, instead)
 
 
+def merge_extra_body(body: dict[str, Any], extra: Mapping[str, Any] | None, reserved: frozenset[str]) -> None:
+    """Merge a request's ``extra_body`` into its JSON ``body``; it may not set the ``reserved`` keys."""
+    if extra:
+        clash = reserved.intersection(extra)
+        if clash:
+            raise ConfigurationError(f"extra_body may not set {', '.join(sorted(clash))}")
+        body.update(extra)
+
+
 def _dumps(payload: Any) -> bytes:
     try:
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
@@ -235,11 +244,8 @@ class RequestBuilder:
         body: dict[str, Any] = {key: value for key, value in request.items() if key != "extra_body"}
         body["messages"] = list(messages)
         extra = request.get("extra_body")
-        if extra:
-            clash = _RESERVED_BODY_KEYS.intersection(extra)
-            if clash:
-                raise ConfigurationError(f"extra_body may not set {', '.join(sorted(clash))}")
-            body.update(extra)
+        if extra:  # checked here: no call on the common path
+            merge_extra_body(body, extra, _RESERVED_BODY_KEYS)
         if stream:
             body["stream"] = True
             options = dict(body.get("stream_options") or {})
@@ -280,18 +286,18 @@ class RequestBuilder:
 
     # --- OpenAI Responses API -------------------------------------------------------------------
 
-    def responses(self, body: Mapping[str, Any], *, options: GatewayOptions | None = None) -> PreparedRequest:
-        ref = parse_model(body.get("model", ""))
-        if self.config.surface == "rest":
-            url, model = f"{self.rest_root}/responses", ref.for_surface("rest")
-        else:
-            if ref.provider != "openai":
-                raise ConfigurationError("the Responses API is served for openai/... models on the gateway host")
-            url, model = f"{self.gateway_root}/openai/responses", ref.model
-        if body.get("stream"):
-            raise ConfigurationError("streaming the Responses API is not supported; use stream_chat")
-        target = Target(url, self.headers(options), _dumps({**body, "model": model}), ref.qualified, ref.provider)
-        return PreparedRequest("POST", (target,), gateway_id=self.config.gateway_id)
+    def responses(
+        self,
+        request: Mapping[str, Any],
+        *,
+        options: GatewayOptions | None = None,
+        fallbacks: Sequence[str] | None = None,
+        stream: bool = False,
+    ) -> PreparedRequest:
+        """A Responses API request; built in ``cfaig._responses_request`` (the Responses API's own room)."""
+        from cfaig._responses_request import prepare_responses  # imported here: it imports this module
+
+        return prepare_responses(self, request, options=options, fallbacks=fallbacks, stream=stream)
 
     # --- log feedback ---------------------------------------------------------------------------
 

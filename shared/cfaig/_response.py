@@ -13,9 +13,9 @@ from pydantic import BaseModel, ValidationError
 from cfaig._constants import H_CACHE_STATUS, H_DLP, H_EVENT_ID, H_LOG_ID, H_MODEL, H_PROVIDER, H_REQUEST_ID, H_STEP
 from cfaig._redact import excerpt
 from cfaig.errors import MalformedResponseError
-from cfaig.types import ChatCompletion, EmbeddingResponse, GatewayMeta, ResponsesResult
+from cfaig.types import ChatCompletion, EmbeddingResponse, GatewayMeta
 
-__all__ = ["parse_chat", "parse_embeddings", "parse_meta", "parse_responses"]
+__all__ = ["parse_chat", "parse_embeddings", "parse_meta"]
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -127,10 +127,3 @@ def parse_embeddings(body: bytes, content_type: str, meta: GatewayMeta) -> Embed
         raise _malformed(f"the embeddings body does not have the expected shape ({detail})", body, meta) from None
     response.gateway = meta
     return response
-
-
-def parse_responses(body: bytes, content_type: str, meta: GatewayMeta) -> ResponsesResult:
-    _check_json(content_type, body, meta)
-    result = _validate(ResponsesResult, body, meta, "responses")
-    result.gateway = meta
-    return result

@@ -1,4 +1,4 @@
-"""The package version, which also feeds the User-Agent header."""
+"""The package version, which also feeds the User-Agent header; pyproject.toml reads it from here."""
 
 from __future__ import annotations
 

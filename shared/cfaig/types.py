@@ -29,7 +29,6 @@ __all__ = [
     "GatewayMeta",
     "PromptTokensDetails",
     "ResponseFormatParam",
-    "ResponsesResult",
     "ToolCall",
     "ToolCallDelta",
     "ToolCallParam",
@@ -323,21 +322,10 @@ class EmbeddingResponse(_Wire):
         return [item.embedding for item in sorted(self.data, key=lambda item: item.index)]
 
 
-class ResponsesResult(_Wire):
-    """An OpenAI Responses API answer (``openai/responses``), loosely typed: the shape is large and evolving."""
+def __getattr__(name: str) -> Any:
+    """``ResponsesResult`` lives in :mod:`cfaig.responses_types` (loaded on first use, not by every chat program)."""
+    if name == "ResponsesResult":
+        from cfaig.responses_types import ResponsesResult  # imported here: it imports this module
 
-    id: str = ""
-    object: str = "response"
-    model: str = ""
-    output: list[dict[str, Any]] = Field(default_factory=list)
-    usage: dict[str, Any] | None = None
-    gateway: GatewayMeta = Field(default_factory=GatewayMeta, exclude=True)
-
-    @property
-    def output_text(self) -> str:
-        return "".join(
-            str(content.get("text", ""))
-            for item in self.output
-            for content in item.get("content") or ()
-            if isinstance(content, dict) and content.get("type") == "output_text"
-        )
+        return ResponsesResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

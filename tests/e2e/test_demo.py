@@ -18,13 +18,15 @@ def test_demo_runs_every_step_against_the_emulator() -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert out.splitlines()[0].startswith("cfaig demo — running against the local gateway emulator")
-    assert "9 of 9 steps ran" in out
+    assert "10 of 10 steps ran" in out
     for fragment in (
         "tool result: 42",
         "call 1: cache MISS",
         "call 2: cache HIT",
         "served by anthropic/claude-sonnet-4-5 (cf-aig-step 1)",
         "source: caching.md",
+        "tool call: get_weather({'city': 'Lisbon'})",
+        "answer: [cfaig emulator · openai/gpt-5-mini] Based on the tool result: sunny and 24C in Lisbon",
         "BadRequestError: status 400, gateway code 2001",
     ):
         assert fragment in out, fragment

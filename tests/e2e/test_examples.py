@@ -73,6 +73,18 @@ def run_example(name: str, server: EmulatorServer, **env: str) -> str:
         ),
         ("llamaindex_rag.py", ["source: authentication.md"]),
         ("llamaindex_agent.py", ["tool call: multiply({'a': 6, 'b': 7}) -> 42", "answer:"]),
+        (
+            "responses.py",
+            [
+                "core reasoning summary: The user asked",
+                'core tool call: get_weather({"city":"Lisbon"})',
+                "core answer: [cfaig emulator · openai/gpt-5-mini] Based on the tool result: sunny and 24C in Lisbon",
+                "reasoning)",
+                "langchain reasoning: The user asked",
+                "langchain answer: [cfaig emulator · openai/gpt-5-mini] Based on the tool result: sunny and 24C",
+                "llamaindex answer: [cfaig emulator · openai/gpt-5-mini] Based on the tool result: sunny and 24C",
+            ],
+        ),
     ],
 )
 def test_example(name: str, expected: list[str], server: EmulatorServer) -> None:

@@ -10,7 +10,11 @@ from llamaindex_cfaig import CloudflareAIGatewayEmbedding, CloudflareAIGatewayLL
 
 
 def test_all_is_pinned() -> None:
-    assert sorted(llamaindex_cfaig.__all__) == ["CloudflareAIGatewayEmbedding", "CloudflareAIGatewayLLM"]
+    assert sorted(llamaindex_cfaig.__all__) == [
+        "CloudflareAIGatewayEmbedding",
+        "CloudflareAIGatewayLLM",
+        "CloudflareAIGatewayResponses",
+    ]
 
 
 def test_base_classes() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cfaig._lazy import lazy_exports
+from langchain_cfaig._version import __version__ as __version__
 
 if TYPE_CHECKING:
     from langchain_cfaig.chat_models import ChatCloudflareAIGateway

@@ -197,7 +197,12 @@ def usage_to_metadata(usage: Usage | None) -> UsageMetadata | None:
     if usage is None:
         return None
     counts = token_counts(usage)
-    metadata = UsageMetadata(input_tokens=counts.input, output_tokens=counts.output, total_tokens=counts.total)
+    # a cast, not UsageMetadata(...): langchain-core releases for 3.11+ import NotRequired from typing, so a
+    # type checker targeting 3.10 sees the optional details keys as required
+    metadata = cast(
+        "UsageMetadata",
+        {"input_tokens": counts.input, "output_tokens": counts.output, "total_tokens": counts.total},
+    )
     input_details = _details(
         cache_read=counts.cache_read, cache_creation=counts.cache_creation, audio=counts.input_audio
     )

@@ -27,6 +27,7 @@ from cfaig.integration.requests import chat_request, split_call_kwargs
 from cfaig.integration.tools import normalise_tool_choice
 from cfaig.providers import StructuredMethod, capabilities, known_model_size
 from langchain_cfaig import _convert, _tokens
+from langchain_cfaig._responses_fields import ResponsesFields
 
 __all__ = ["ChatCloudflareAIGateway", "model_profile", "response_format_param"]
 
@@ -45,7 +46,7 @@ _RESPONSE_FORMAT_TYPES = frozenset({"text", "json_object", "json_schema"})
 _IGNORED_KWARGS = frozenset({"ls_structured_output_format", "structured_output_format", "stream"})
 
 
-class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
+class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
     """Chat model for any provider behind Cloudflare AI Gateway, chosen by the model string.
 
     The gateway's unified (OpenAI-compatible) endpoint routes on the ``{provider}/`` prefix, so one class
@@ -253,6 +254,8 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        if self._uses_responses_api(kwargs):
+            return self._responses_generate(messages, stop, kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         completion = self.client.chat(request, **call)
         return _convert.completion_to_result(completion, model_name=request["model"], parse=_parse_into(kwargs))
@@ -264,6 +267,8 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        if self._uses_responses_api(kwargs):
+            return await self._responses_agenerate(messages, stop, kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         completion = await self.async_client.chat(request, **call)
         return _convert.completion_to_result(completion, model_name=request["model"], parse=_parse_into(kwargs))
@@ -275,6 +280,9 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        if self._uses_responses_api(kwargs):
+            yield from self._responses_stream(messages, stop, run_manager, kwargs)
+            return
         wants_usage = self._wants_usage(kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         with self.client.stream_chat(request, **call) as stream:
@@ -290,6 +298,10 @@ class ChatCloudflareAIGateway(GatewayFields, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
+        if self._uses_responses_api(kwargs):
+            async for generation in self._responses_astream(messages, stop, run_manager, kwargs):
+                yield generation
+            return
         wants_usage = self._wants_usage(kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         async with await self.async_client.stream_chat(request, **call) as stream:

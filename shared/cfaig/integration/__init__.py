@@ -10,7 +10,8 @@ does not decide lives here, in one room per job:
 - :mod:`~cfaig.integration.requests`: a call's keywords as a ``ChatRequest``, gateway options, fallbacks
   and endpoint; an embedding model's support, checked once;
 - :mod:`~cfaig.integration.tools`: tool calls and ``tool_choice`` between frameworks and the wire;
-- :mod:`~cfaig.integration.answer`: the gateway's ``cf_aig_*`` answer keys, token counts and key names.
+- :mod:`~cfaig.integration.answer`: the gateway's ``cf_aig_*`` answer keys, token counts and key names;
+- :mod:`~cfaig.integration.responses`: a call's chat-shaped request and messages for the Responses API.
 
 Import from those modules. The names this module had before it became a package (``GatewayFields``,
 ``chat_request``, ``pop_metadata_kwarg``, ``split_call_kwargs``) still load from here, on first use

@@ -32,7 +32,8 @@ In pytest, through the fixtures of :mod:`cfaig.testing.pytest_plugin` (loaded au
         ...
 
 The rooms: ``_gateway`` (:class:`GatewayEmulator` and its pipeline), ``_routes``, ``_handlers``,
-``_cache``, ``_universal``, ``_faults``, ``_logs``, ``_upstream``, ``_transport``, ``_server``;
+``_cache``, ``_universal``, ``_faults``, ``_logs``, ``_responses_store`` (stored Responses API answers),
+``_upstream``, ``_transport``, ``_server``;
 :mod:`cfaig.testing.fake` (the deterministic models) and :mod:`cfaig.testing.wire` (each wire
 format's parse and render side by side).
 """

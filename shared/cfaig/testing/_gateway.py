@@ -36,6 +36,7 @@ from ._pipeline import (
     run_async,
     run_sync,
 )
+from ._responses_store import ResponseStore
 from ._routes import MODEL_KINDS, UNKNOWN_ROUTE, Route, gateway_route, rest_route
 from ._transport import EmulatorTransport, httpx_response, incoming_from_httpx
 from ._types import (
@@ -105,6 +106,7 @@ class GatewayEmulator:
         self._faults: ConsumeQueue[Fault] = ConsumeQueue()
         self._scripts: ConsumeQueue[ScriptedReply] = ConsumeQueue()
         self._cache = ResponseCache(lambda: self.clock())
+        self._stored = ResponseStore()
         self._windows: dict[str, deque[float]] = {}
 
     # ----------------------------------------------------------------- public API
@@ -133,12 +135,13 @@ class GatewayEmulator:
         return EmulatorTransport(self)
 
     def reset(self) -> None:
-        """Forget recorded requests, logs, cache entries, rate windows, faults and scripts."""
+        """Forget recorded requests, logs, cache entries, stored responses, rate windows, faults and scripts."""
         with self._lock:
             self.requests.clear()
             self.logs.clear()
             self._windows.clear()
         self._cache.clear()
+        self._stored.clear()
         self._faults.clear()
         self._scripts.clear()
 
@@ -375,7 +378,7 @@ class GatewayEmulator:
     def _model_reply(self, ctx: Context, attempt: Attempt) -> Flow[Reply]:
         if attempt.route.kind == "feedback":
             return feedback(ctx, attempt.body, self.logs, self._lock)
-        outcome = answer_model(ctx, attempt, upstream=self.upstream, script_for=self._script_for)
+        outcome = answer_model(ctx, attempt, upstream=self.upstream, script_for=self._script_for, stored=self._stored)
         if not isinstance(outcome, Forward):
             return outcome
         outcome.timeout = attempt.effective_timeout

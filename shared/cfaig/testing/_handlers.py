@@ -11,10 +11,12 @@ from typing import Any
 from pydantic_core import to_json
 
 from ._pipeline import Attempt, Context, GatewayRefusalError, Reply, envelope_reply, is_streaming, parse_json
+from ._responses_store import ResponseStore, StoredResponse
 from ._routes import COMPAT_PROVIDERS, DYNAMIC_ROUTE_TARGET, Route, is_custom
 from ._types import CODE_BAD_CHAT_FORMAT, CODE_COULD_NOT_ROUTE, CODE_TIMEOUT, ScriptedReply
 from ._upstream import Forward, Forwarded
 from .fake import check_model_available, generate, is_embedding_model, usage_tokens
+from .fake.text import message_tokens
 from .fake.types import ModelError
 from .wire import (
     anthropic_message,
@@ -25,17 +27,23 @@ from .wire import (
     openai_embeddings,
     parse_anthropic_messages,
     parse_openai_chat,
-    parse_responses_request,
     parse_workers_chat,
     provider_error_body,
-    responses_object,
-    responses_stream_events,
     workers_embedding_tokens,
     workers_embeddings,
     workers_result,
     workers_stream_events,
 )
 from .wire.common import JSON_TYPE, SSE_DONE, SSE_TYPE, sse_event
+from .wire.openai_responses import (
+    conversation_after,
+    parse_responses_request,
+    reasoning_display,
+    reasoning_inputs,
+    responses_object,
+    responses_stream_events,
+    verify_encrypted_reasoning,
+)
 
 ScriptFor = Callable[[str, str], "ScriptedReply | None"]
 """The next scripted reply for ``(provider, model)``, if one is queued."""
@@ -48,7 +56,14 @@ def _random_id(prefix: str) -> str:
     return f"{prefix}{_ids.getrandbits(96):024x}"
 
 
-def answer_model(ctx: Context, attempt: Attempt, *, upstream: str | None, script_for: ScriptFor) -> Reply | Forward:
+def answer_model(
+    ctx: Context,
+    attempt: Attempt,
+    *,
+    upstream: str | None,
+    script_for: ScriptFor,
+    stored: ResponseStore | None = None,
+) -> Reply | Forward:
     """Answer a model route (raising :class:`ModelError` or :class:`GatewayRefusalError`), or say what to forward."""
     route, headers, body = attempt.route, attempt.headers, attempt.body
     if not isinstance(body, dict):
@@ -67,7 +82,7 @@ def answer_model(ctx: Context, attempt: Attempt, *, upstream: str | None, script
         tokens = int(payload["usage"]["prompt_tokens"])
         return Reply(body=to_json(payload), provider=provider, model=model, tokens_in=tokens, tokens_out=0)
     if route.kind == "responses":
-        return _responses(body, provider, model, script_for)
+        return _responses(body, provider, model, script_for, stored if stored is not None else ResponseStore())
     if route.kind == "messages":
         return _messages(body, provider, model, script_for)
     return _native(body, model, script_for)
@@ -211,19 +226,73 @@ def _stream(reply: Reply, events: list[bytes], terminator: bytes | None = None) 
     reply.terminator = terminator
 
 
-def _responses(body: Mapping[str, Any], provider: str, model: str, script_for: ScriptFor) -> Reply:
-    request = parse_responses_request(body, provider=provider, model=model)
+def _responses(
+    body: Mapping[str, Any], provider: str, model: str, script_for: ScriptFor, stored: ResponseStore
+) -> Reply:
+    history, cached = _previous_conversation(body, stored)
+    _check_reasoning_inputs(body, stored)
+    request = parse_responses_request(body, provider=provider, model=model, history=history)
     turns = generate(request, script_for(provider, model))
     tokens_in, tokens_out = usage_tokens(turns)
     response_id = _random_id("resp_")
     created = int(time.time())
     reply = Reply(provider=provider, model=model, tokens_in=tokens_in, tokens_out=tokens_out)
+    payload = responses_object(
+        turns[0],
+        response_id=response_id,
+        created=created,
+        model=model,
+        display=reasoning_display(body, model),
+        cached_tokens=cached,
+        previous_response_id=body.get("previous_response_id"),
+    )
     if is_streaming(body):
-        events = responses_stream_events(turns[0], response_id=response_id, created=created, model=model)
-        _stream(reply, [sse_event(data, name) for name, data in events])
+        _stream(reply, [sse_event(data, name) for name, data in responses_stream_events(payload)])
     else:
-        reply.body = to_json(responses_object(turns[0], response_id=response_id, created=created, model=model))
+        reply.body = to_json(payload)
+    if body.get("store") is not False:
+        ids = frozenset(str(item["id"]) for item in payload["output"])
+        stored.put(response_id, StoredResponse(tuple(conversation_after(request, body, turns[0])), ids))
     return reply
+
+
+def _previous_conversation(body: Mapping[str, Any], stored: ResponseStore) -> tuple[list[dict[str, Any]], int]:
+    """The conversation ``previous_response_id`` continues and its input tokens (reported as cached: prompt
+    caching serves a repeated prefix; OpenAI's 1024-token minimum is not emulated)."""
+    previous = body.get("previous_response_id")
+    if previous is None:
+        return [], 0
+    found = stored.get(previous) if isinstance(previous, str) else None
+    if found is None:
+        raise ModelError(
+            f"Previous response with id '{previous}' not found.",
+            status=404,
+            param="previous_response_id",
+            code="previous_response_not_found",
+        )
+    history = [dict(message) for message in found.messages]
+    return history, sum(message_tokens(message) for message in history)
+
+
+def _check_reasoning_inputs(body: Mapping[str, Any], stored: ResponseStore) -> None:
+    """A reasoning item sent back carries its encrypted content, or names an item of a stored response."""
+    for item in reasoning_inputs(body):
+        item_id = str(item.get("id", ""))
+        encrypted = item.get("encrypted_content")
+        if encrypted is not None:
+            if not verify_encrypted_reasoning(encrypted):
+                raise ModelError(
+                    f"The encrypted content for item {item_id} could not be verified.",
+                    param="input",
+                    code="invalid_encrypted_content",
+                )
+        elif not stored.has_item(item_id):
+            raise ModelError(
+                f"Item with id '{item_id}' not found. Items are not persisted when `store` is set to false. "
+                "Try again with `store` set to true, or remove this item from your input.",
+                status=404,
+                param="input",
+            )
 
 
 def _messages(body: Mapping[str, Any], provider: str, model: str, script_for: ScriptFor) -> Reply:

@@ -146,16 +146,17 @@ class Driver:
 
         return self.run(sync_call, async_call)
 
-    def stream(self, *args: Any, **kwargs: Any) -> tuple[list[Any], Any]:
-        """All chunks of ``client.stream_chat(...)``, and the stream object (for meta and accumulator)."""
+    def stream(self, *args: Any, method: str = "stream_chat", **kwargs: Any) -> tuple[list[Any], Any]:
+        """All items of ``client.stream_chat(...)`` (or of the stream ``method`` opens, e.g.
+        ``stream_responses``), and the stream object (for meta and accumulator)."""
 
         def sync_call() -> tuple[list[Any], Any]:
-            with self._sync_client() as client, client.stream_chat(*args, **kwargs) as stream:
+            with self._sync_client() as client, getattr(client, method)(*args, **kwargs) as stream:
                 return list(stream), stream
 
         async def async_call() -> tuple[list[Any], Any]:
             async with self._async_client() as client:
-                stream = await client.stream_chat(*args, **kwargs)
+                stream = await getattr(client, method)(*args, **kwargs)
                 async with stream:
                     return [chunk async for chunk in stream], stream
 

@@ -98,7 +98,7 @@ def test_tool_result_answer_and_streamed_tool_calls(gw: httpx.Client) -> None:
 def test_tool_calls_on_responses_and_anthropic_routes(gw: httpx.Client) -> None:
     schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
     responses_tools = [{"type": "function", "name": "add", "parameters": schema}]
-    first = gw.post("/openai/responses", json={"model": "gpt-5", "tools": responses_tools, "input": "add 4"}).json()
+    first = gw.post("/openai/responses", json={"model": "gpt-4.1", "tools": responses_tools, "input": "add 4"}).json()
     [call] = first["output"]
     assert (call["type"], call["name"], json.loads(call["arguments"])) == ("function_call", "add", {"a": 4})
     follow_up = [
@@ -106,7 +106,9 @@ def test_tool_calls_on_responses_and_anthropic_routes(gw: httpx.Client) -> None:
         call,
         {"type": "function_call_output", "call_id": call["call_id"], "output": "4"},
     ]
-    answer = gw.post("/openai/responses", json={"model": "gpt-5", "tools": responses_tools, "input": follow_up}).json()
+    answer = gw.post(
+        "/openai/responses", json={"model": "gpt-4.1", "tools": responses_tools, "input": follow_up}
+    ).json()
     assert "Based on the tool result: 4" in answer["output"][0]["content"][0]["text"]
     anthropic_tools = [{"name": "add", "description": "Add", "input_schema": schema}]
     body = {"model": "claude-sonnet-4-5", "max_tokens": 50, "tools": anthropic_tools, "messages": user("add 9")}

@@ -58,6 +58,27 @@ def is_reasoning_model(model: str) -> bool:
     return "reasoning" in lowered or "thinking" in lowered or _R1_RE.search(lowered) is not None
 
 
+_OPENAI_REASONING_RE: Final = re.compile(r"(?:^|/)(?:gpt-5(?!-chat)|o\d|gpt-oss)(?:$|[-.:_])")
+_RAW_REASONING_RE: Final = re.compile(r"(?:^|/)gpt-oss(?:$|[-.:_])")
+
+
+def reasons_on_responses(model: str) -> bool:
+    """Whether a model reasons on the Responses API: OpenAI's gpt-5 family (not ``gpt-5-chat``), the o-series
+    (``o1``, ``o3``, ``o4-mini``), the open-weight ``gpt-oss`` models, and any :func:`is_reasoning_model`.
+
+    OpenAI's reasoning guide (https://platform.openai.com/docs/guides/reasoning) lists the families; other
+    models refuse a ``reasoning`` parameter.
+    """
+    return _OPENAI_REASONING_RE.search(model.lower()) is not None or is_reasoning_model(model)
+
+
+def shows_raw_reasoning(model: str) -> bool:
+    """Whether a model returns its raw reasoning text (``reasoning_text`` content): the open-weight gpt-oss
+    models do (https://cookbook.openai.com/articles/gpt-oss/handle-raw-cot); OpenAI's hosted models give at
+    most a summary."""
+    return _RAW_REASONING_RE.search(model.lower()) is not None
+
+
 def check_model_available(provider: str, model: str, *, style: ErrorStyle = "openai") -> None:
     """Raise a provider 503 for model ids containing :data:`UNAVAILABLE_MARKER`."""
     if UNAVAILABLE_MARKER in model.lower():

@@ -21,7 +21,8 @@ class ModelError(Exception):
     ``bad_format`` marks structural problems (missing ``messages`` …) that the compat
     endpoint reports as gateway error 2019 instead of a provider error.  ``style`` forces
     an error body family (quirks of Google models answer in Google's format); ``code``
-    overrides the numeric code of a Cloudflare v4 envelope.
+    overrides the numeric code of a Cloudflare v4 envelope, or is the string ``code`` of an
+    OpenAI error (``previous_response_not_found``).
     """
 
     message: str
@@ -30,7 +31,7 @@ class ModelError(Exception):
     param: str | None = None
     style: ErrorStyle | None = None
     bad_format: bool = False
-    code: int | None = None
+    code: int | str | None = None
 
     def __post_init__(self) -> None:
         super().__init__(self.message)

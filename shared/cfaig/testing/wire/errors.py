@@ -82,11 +82,11 @@ def provider_error_body(
     message: str | None = None,
     *,
     param: str | None = None,
-    code: int | None = None,
+    code: int | str | None = None,
 ) -> dict[str, Any]:
     """Render a provider error body in one of the :data:`ErrorStyle` families.
 
-    ``code`` overrides the numeric code of the Cloudflare v4 envelope.
+    ``code`` overrides the numeric code of the Cloudflare v4 envelope; a string is an OpenAI error's ``code``.
     """
     text = message if message is not None else status_message(status)
     if style == "google":
@@ -101,10 +101,10 @@ def provider_error_body(
         kind = _ANTHROPIC_TYPES.get(status, "invalid_request_error" if status < 500 else "api_error")
         return {"type": "error", "error": {"type": kind, "message": text}}
     if style == "cloudflare":
-        number = code if code is not None else _CLOUDFLARE_CODES.get(status, 5006 if status < 500 else 3043)
+        number = code if isinstance(code, int) else _CLOUDFLARE_CODES.get(status, 5006 if status < 500 else 3043)
         return {"result": None, "success": False, "errors": [{"code": number, "message": text}], "messages": []}
     kind = _OPENAI_TYPES.get(status, "invalid_request_error" if status < 500 else "server_error")
-    return {"error": {"message": text, "type": kind, "param": param, "code": None}}
+    return {"error": {"message": text, "type": kind, "param": param, "code": code if isinstance(code, str) else None}}
 
 
 def gateway_envelope(status: int, code: int, message: str) -> bytes:

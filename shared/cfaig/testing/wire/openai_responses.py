@@ -1,22 +1,63 @@
-"""OpenAI Responses API on the wire: parse a request body, render the ``response`` object and its stream events."""
+"""OpenAI Responses API on the wire: parse a request body, render the ``response`` object and its stream events.
+
+Reasoning follows OpenAI's reasoning guide (https://platform.openai.com/docs/guides/reasoning): a reasoning
+model's output starts with a ``reasoning`` item whose ``summary`` is empty unless ``reasoning.summary`` asks
+for one; ``include: ["reasoning.encrypted_content"]`` adds the opaque ``encrypted_content`` a stateless
+conversation sends back; open-weight gpt-oss models also return their raw reasoning as ``reasoning_text``
+content. Models that do not reason refuse the ``reasoning`` parameter.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
 
-from ..fake.providers import is_reasoning_model
+from ..fake.providers import reasons_on_responses, shows_raw_reasoning
 from ..fake.text import content_text, split_arguments, word_chunks
 from ..fake.types import ModelError, ParsedChat, Turn
 from .common import ROLES, openai_style_chat, openai_tool_use, positive_int, response_format
 
+_ENCRYPTED_PREFIX: Final = "cfaig-emulator-reasoning:"
+_ENCRYPTED_INCLUDE: Final = "reasoning.encrypted_content"
 
-def parse_responses_request(body: Mapping[str, Any], *, provider: str, model: str) -> ParsedChat:
-    """Validate an OpenAI Responses API body and convert it to OpenAI-shaped messages."""
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDisplay:
+    """What a response shows of its reasoning item: a summary, the raw text, the encrypted content."""
+
+    summary: bool = False
+    raw: bool = False
+    encrypted: bool = False
+
+
+def reasoning_display(body: Mapping[str, Any], model: str) -> ReasoningDisplay:
+    """The reasoning a request asked to see (``reasoning.summary``, ``include``) and the model shows."""
+    reasoning = body.get("reasoning")
+    include = body.get("include")
+    return ReasoningDisplay(
+        summary=isinstance(reasoning, dict) and reasoning.get("summary") is not None,
+        raw=shows_raw_reasoning(model),
+        encrypted=isinstance(include, list) and _ENCRYPTED_INCLUDE in include,
+    )
+
+
+def parse_responses_request(
+    body: Mapping[str, Any], *, provider: str, model: str, history: Sequence[Mapping[str, Any]] = ()
+) -> ParsedChat:
+    """Validate an OpenAI Responses API body and convert it to OpenAI-shaped messages.
+
+    ``history`` is the conversation of the ``previous_response_id`` (it follows the instructions, which do
+    not carry over from the previous response).
+    """
     messages: list[dict[str, Any]] = []
     instructions = body.get("instructions")
     if isinstance(instructions, str) and instructions:
         messages.append({"role": "system", "content": instructions})
+    messages.extend(dict(message) for message in history)
     raw_input = body.get("input")
     if isinstance(raw_input, str):
         messages.append({"role": "user", "content": raw_input})
@@ -34,8 +75,26 @@ def parse_responses_request(body: Mapping[str, Any], *, provider: str, model: st
         model=model,
         response_format=_text_format(body.get("text")),
         max_tokens=positive_int(body, "max_output_tokens"),
-        reasoning=isinstance(body.get("reasoning"), dict) or is_reasoning_model(model),
+        reasoning=_reasons(body, model),
     )
+
+
+def _reasons(body: Mapping[str, Any], model: str) -> bool:
+    """Whether the model reasons for this request; a ``reasoning`` parameter for a model that cannot is refused."""
+    reasoning = body.get("reasoning")
+    if reasoning is None:
+        return reasons_on_responses(model)
+    if not isinstance(reasoning, dict):
+        raise ModelError("'reasoning' must be an object", param="reasoning")
+    if not reasons_on_responses(model):
+        name = next((key for key in ("effort", "summary") if reasoning.get(key) is not None), None)
+        if name is not None:
+            raise ModelError(
+                f"Unsupported parameter: 'reasoning.{name}' is not supported with this model.",
+                param=f"reasoning.{name}",
+            )
+        return False
+    return reasoning.get("effort") != "none"
 
 
 def _add_input_item(messages: list[dict[str, Any]], item: Any) -> None:
@@ -67,6 +126,31 @@ def _add_input_item(messages: list[dict[str, Any]], item: Any) -> None:
         )
 
 
+def reasoning_inputs(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ``reasoning`` items a request sends back (each must be stored, or carry its encrypted content)."""
+    raw_input = body.get("input")
+    if not isinstance(raw_input, list):
+        return []
+    return [item for item in raw_input if isinstance(item, dict) and item.get("type") == "reasoning"]
+
+
+def encrypt_reasoning(item_id: str, text: str) -> str:
+    """The emulator's stand-in for OpenAI's opaque ``encrypted_content``: a token it can verify later."""
+    payload = json.dumps({"id": item_id, "text": text}, ensure_ascii=False).encode()
+    return _ENCRYPTED_PREFIX + base64.b64encode(payload).decode()
+
+
+def verify_encrypted_reasoning(token: Any) -> bool:
+    """Whether ``token`` is encrypted content this emulator issued."""
+    if not isinstance(token, str) or not token.startswith(_ENCRYPTED_PREFIX):
+        return False
+    try:
+        payload = json.loads(base64.b64decode(token[len(_ENCRYPTED_PREFIX) :], validate=True))
+    except (binascii.Error, ValueError):
+        return False
+    return isinstance(payload, dict) and isinstance(payload.get("id"), str)
+
+
 def _text_format(text: Any) -> dict[str, Any] | None:
     """``text.format`` as a response format (a flat ``json_schema`` item is Chat's nested one)."""
     fmt = text.get("format") if isinstance(text, dict) else None
@@ -77,10 +161,11 @@ def _text_format(text: Any) -> dict[str, Any] | None:
     return response_format(fmt)
 
 
-def _responses_usage(turn: Turn) -> dict[str, Any]:
+def responses_usage(turn: Turn, *, cached_tokens: int = 0) -> dict[str, Any]:
+    """Responses ``usage``; ``cached_tokens`` are the input tokens of a stored conversation being continued."""
     usage: dict[str, Any] = {
         "input_tokens": turn.prompt_tokens,
-        "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens_details": {"cached_tokens": min(cached_tokens, turn.prompt_tokens)},
         "output_tokens": turn.completion_tokens,
         "output_tokens_details": {"reasoning_tokens": turn.reasoning_tokens},
         "total_tokens": turn.prompt_tokens + turn.completion_tokens,
@@ -90,13 +175,26 @@ def _responses_usage(turn: Turn) -> dict[str, Any]:
     return usage
 
 
-def _responses_output(turn: Turn, response_id: str) -> list[dict[str, Any]]:
+def _reasoning_item(turn: Turn, item_id: str, display: ReasoningDisplay) -> dict[str, Any]:
+    text = turn.reasoning or ""
+    item: dict[str, Any] = {
+        "type": "reasoning",
+        "id": item_id,
+        "summary": [{"type": "summary_text", "text": text}] if display.summary and text else [],
+    }
+    if display.raw and text:
+        item["content"] = [{"type": "reasoning_text", "text": text}]
+    if display.encrypted:
+        item["encrypted_content"] = encrypt_reasoning(item_id, text)
+    return item
+
+
+def responses_output(turn: Turn, response_id: str, display: ReasoningDisplay) -> list[dict[str, Any]]:
+    """The ``output`` items of a response: reasoning (for a reasoning turn), the message, the function calls."""
     suffix = response_id.removeprefix("resp_")
     output: list[dict[str, Any]] = []
     if turn.reasoning is not None:
-        output.append(
-            {"type": "reasoning", "id": f"rs_{suffix}", "summary": [{"type": "summary_text", "text": turn.reasoning}]}
-        )
+        output.append(_reasoning_item(turn, f"rs_{suffix}", display))
     if turn.content is not None:
         output.append(
             {
@@ -121,7 +219,16 @@ def _responses_output(turn: Turn, response_id: str) -> list[dict[str, Any]]:
     return output
 
 
-def responses_object(turn: Turn, *, response_id: str, created: int, model: str) -> dict[str, Any]:
+def responses_object(
+    turn: Turn,
+    *,
+    response_id: str,
+    created: int,
+    model: str,
+    display: ReasoningDisplay | None = None,
+    cached_tokens: int = 0,
+    previous_response_id: str | None = None,
+) -> dict[str, Any]:
     """An OpenAI Responses API ``response`` object."""
     incomplete = turn.finish_reason == "length"
     return {
@@ -132,9 +239,42 @@ def responses_object(turn: Turn, *, response_id: str, created: int, model: str) 
         "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
         "error": None,
         "model": model,
-        "output": _responses_output(turn, response_id),
-        "usage": _responses_usage(turn),
+        "previous_response_id": previous_response_id,
+        "output": responses_output(turn, response_id, display or ReasoningDisplay()),
+        "usage": responses_usage(turn, cached_tokens=cached_tokens),
     }
+
+
+def conversation_after(request: ParsedChat, body: Mapping[str, Any], turn: Turn) -> list[dict[str, Any]]:
+    """What a later ``previous_response_id`` continues: the messages without the instructions, then the answer."""
+    instructions = body.get("instructions")
+    messages = request.messages[1:] if isinstance(instructions, str) and instructions else list(request.messages)
+    answer: dict[str, Any] = {"role": "assistant", "content": turn.content}
+    if turn.tool_calls:
+        answer["tool_calls"] = [
+            {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+            for call in turn.tool_calls
+        ]
+    return [*messages, answer]
+
+
+def _reasoning_events(index: int, item: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The summary parts and raw text of a reasoning item, streamed (between its added and done events)."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    base = {"item_id": item["id"], "output_index": index}
+    for s, part in enumerate(item["summary"]):
+        at = {**base, "summary_index": s}
+        events.append(("response.reasoning_summary_part.added", {**at, "part": {"type": "summary_text", "text": ""}}))
+        events.extend(
+            ("response.reasoning_summary_text.delta", {**at, "delta": piece}) for piece in word_chunks(part["text"])
+        )
+        events.append(("response.reasoning_summary_text.done", {**at, "text": part["text"]}))
+        events.append(("response.reasoning_summary_part.done", {**at, "part": part}))
+    for c, part in enumerate(item.get("content") or ()):
+        at = {**base, "content_index": c}
+        events.extend(("response.reasoning_text.delta", {**at, "delta": piece}) for piece in word_chunks(part["text"]))
+        events.append(("response.reasoning_text.done", {**at, "text": part["text"]}))
+    return events
 
 
 def _item_events(index: int, item: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -160,21 +300,25 @@ def _item_events(index: int, item: dict[str, Any]) -> list[tuple[str, dict[str, 
             for piece in split_arguments(item["arguments"])
         )
         events.append(("response.function_call_arguments.done", {**base, "arguments": item["arguments"]}))
+    elif kind == "reasoning":
+        added = {key: value for key, value in item.items() if key not in ("content", "encrypted_content")}
+        events.append(("response.output_item.added", {"output_index": index, "item": {**added, "summary": []}}))
+        events.extend(_reasoning_events(index, item))
     else:
         events.append(("response.output_item.added", {"output_index": index, "item": item}))
     events.append(("response.output_item.done", {"output_index": index, "item": item}))
     return events
 
 
-def responses_stream_events(
-    turn: Turn, *, response_id: str, created: int, model: str
-) -> list[tuple[str, dict[str, Any]]]:
-    """``(event name, data)`` pairs of a Responses API stream."""
-    final = responses_object(turn, response_id=response_id, created=created, model=model)
+def responses_stream_events(final: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """``(event name, data)`` pairs of the stream of a ``response`` object (:func:`responses_object`)."""
     pending = {**final, "status": "in_progress", "incomplete_details": None, "output": [], "usage": None}
-    events: list[tuple[str, dict[str, Any]]] = [("response.created", {"response": pending})]
+    events: list[tuple[str, dict[str, Any]]] = [
+        ("response.created", {"response": pending}),
+        ("response.in_progress", {"response": pending}),
+    ]
     for index, item in enumerate(final["output"]):
         events.extend(_item_events(index, item))
     done = "response.incomplete" if final["status"] == "incomplete" else "response.completed"
-    events.append((done, {"response": final}))
+    events.append((done, {"response": dict(final)}))
     return [(name, {"type": name, "sequence_number": seq, **data}) for seq, (name, data) in enumerate(events)]

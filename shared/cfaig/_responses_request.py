@@ -1,0 +1,117 @@
+"""Responses API requests: the body, the route on each surface, and the fallback steps; no I/O.
+
+On the gateway host the Responses API is OpenAI's own route, ``{gateway}/openai/responses`` (the only
+provider the gateway documents it for: gateway-protocol.md §1.3), so models are ``openai/...`` and a
+fallback is a Universal-endpoint request whose steps are ``openai`` / ``responses``. On the REST surface
+it is ``/ai/v1/responses`` for any catalog model (``openai/gpt-5``, ``@cf/openai/gpt-oss-120b``; §1.5,
+§1.6), and fallbacks are tried client-side, as for chat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from cfaig._headers import step_headers
+from cfaig._request import PreparedRequest, Target, _dumps, merge_extra_body
+from cfaig.errors import ConfigurationError
+from cfaig.model_ref import ModelRef, parse_model
+from cfaig.options import GatewayOptions
+
+if TYPE_CHECKING:
+    from cfaig._request import RequestBuilder
+
+__all__ = ["prepare_responses"]
+
+_RESERVED: Final = frozenset({"model", "input", "stream"})
+_GATEWAY_PROVIDER: Final = "openai"
+
+
+def prepare_responses(
+    builder: RequestBuilder,
+    request: Mapping[str, Any],
+    *,
+    options: GatewayOptions | None = None,
+    fallbacks: Sequence[str] | None = None,
+    stream: bool = False,
+) -> PreparedRequest:
+    """The targets of one Responses API call (one, or one per fallback step on the REST surface)."""
+    if not isinstance(request, Mapping):
+        raise ConfigurationError("a Responses request is a mapping with at least 'model' and 'input'")
+    refs = [parse_model(request.get("model", "")), *(parse_model(model) for model in fallbacks or ())]
+    if len({ref.qualified for ref in refs}) != len(refs):
+        raise ConfigurationError("fallbacks repeat a model; each step must be a different model")
+    body = _body(request, stream)
+    headers = builder.headers(options, stream=stream)
+    gateway_id = builder.config.gateway_id
+    if builder.config.surface == "rest":
+        url = f"{builder.rest_root}/responses"
+        targets = tuple(
+            Target(url, headers, _dumps({**body, "model": ref.for_surface("rest")}), ref.qualified, ref.provider)
+            for ref in refs
+        )
+        return PreparedRequest("POST", targets, stream, gateway_id=gateway_id)
+    for ref in refs:
+        _check_gateway_model(ref)
+    if len(refs) == 1:
+        target = Target(
+            f"{builder.gateway_root}/openai/responses",
+            headers,
+            _dumps({**body, "model": refs[0].model}),
+            refs[0].qualified,
+            _GATEWAY_PROVIDER,
+        )
+        return PreparedRequest("POST", (target,), stream, gateway_id=gateway_id)
+    per_step = step_headers(builder.config)
+    steps = [
+        {
+            "provider": _GATEWAY_PROVIDER,
+            "endpoint": "responses",
+            "headers": per_step,
+            "query": {**body, "model": ref.model},
+        }
+        for ref in refs
+    ]
+    outer = {name: value for name, value in headers.items() if name != "Authorization"}
+    target = Target(builder.gateway_root, outer, _dumps(steps), refs[0].qualified, _GATEWAY_PROVIDER)
+    return PreparedRequest(
+        "POST", (target,), stream, step_models=tuple(ref.qualified for ref in refs), gateway_id=gateway_id
+    )
+
+
+def _check_gateway_model(ref: ModelRef) -> None:
+    if ref.provider == _GATEWAY_PROVIDER:
+        return
+    where = (
+        "; Workers AI serves the Responses API on the REST surface (surface='rest')"
+        if ref.provider == "workers-ai"
+        else ""
+    )
+    raise ConfigurationError(
+        f"model {ref.qualified!r}: the gateway host serves the Responses API for openai/... models only "
+        f"({{gateway}}/openai/responses){where}"
+    )
+
+
+def _body(request: Mapping[str, Any], stream: bool) -> dict[str, Any]:
+    """The JSON body: the request's fields and ``extra_body``, ``stream`` as the method decides."""
+    raw_input: Any = request.get("input")
+    if isinstance(raw_input, str):
+        if not raw_input:
+            raise ConfigurationError("input must not be an empty string")
+    elif (
+        not isinstance(raw_input, Sequence)
+        or isinstance(raw_input, bytes)
+        or not raw_input
+        or not all(isinstance(item, Mapping) for item in raw_input)
+    ):
+        raise ConfigurationError("input must be a non-empty string or a non-empty list of input items (dicts)")
+    if request.get("stream") and not stream:
+        raise ConfigurationError("call stream_responses() for a streamed answer")
+    body: dict[str, Any] = {key: value for key, value in request.items() if key not in ("extra_body", "stream")}
+    if not isinstance(raw_input, str):
+        body["input"] = list(raw_input)
+    merge_extra_body(body, request.get("extra_body"), _RESERVED)
+    if stream:
+        body["stream"] = True
+    return body
