@@ -4,8 +4,10 @@
 
 With no Cloudflare credentials in the environment it runs against the project's own local gateway
 emulator (on 127.0.0.1, deterministic fake models, no network). With ``CLOUDFLARE_ACCOUNT_ID`` and a
-token (``CF_AIG_TOKEN``, or ``CLOUDFLARE_API_TOKEN`` for the REST surface) it runs against your gateway.
-Models for a real run: ``CFAIG_DEMO_MODEL`` and ``CFAIG_DEMO_ALT_MODEL``.
+token (``CF_AIG_TOKEN``, or ``CLOUDFLARE_API_TOKEN`` for the REST surface) it runs against your gateway:
+its models need provider keys stored in the gateway (BYOK) or Unified Billing, or a provider key in
+``CF_AIG_PROVIDER_API_KEY``. A free probe runs first; a gateway that cannot be reached stops the demo with
+one message. Models for a real run: ``CFAIG_DEMO_MODEL`` and ``CFAIG_DEMO_ALT_MODEL``.
 """
 
 from __future__ import annotations
@@ -24,10 +26,19 @@ ROOT = Path(__file__).resolve().parent
 DOCS = ROOT / "examples" / "data"
 
 
+EMULATED = (
+    "Emulated here: the gateway (auth, cache, logs, fallbacks, errors) and every model (replies echo the prompt; "
+    "tool arguments come from the prompt or are placeholders). A real gateway needs CLOUDFLARE_ACCOUNT_ID and "
+    "CF_AIG_TOKEN, and provider keys stored in it (BYOK) or Unified Billing, or a provider key in "
+    "CF_AIG_PROVIDER_API_KEY."
+)
+
+
 class Setup(BaseModel):
     """Where the demo runs and with which models."""
 
     where: str
+    note: str
     fields: dict[str, Any]
     model: str
     alt_model: str
@@ -51,8 +62,17 @@ def gateway() -> Iterator[Setup]:
     if account and token:
         surface = "rest" if not os.environ.get("CF_AIG_TOKEN") else os.environ.get("CFAIG_SURFACE", "gateway")
         gateway_id = os.environ.get("CLOUDFLARE_GATEWAY_ID", "default")
+        key = (
+            "a provider key from CF_AIG_PROVIDER_API_KEY"
+            if os.environ.get("CF_AIG_PROVIDER_API_KEY")
+            else (
+                "no provider key (CF_AIG_PROVIDER_API_KEY unset): the models need keys stored in the gateway or "
+                "Unified Billing"
+            )
+        )
         yield Setup(
             where=f"your Cloudflare AI Gateway (account {account[:6]}…, gateway '{gateway_id}', surface {surface})",
+            note=f"Real requests, billed by your providers, with {key}.",
             fields={"surface": surface},
             model=os.environ.get("CFAIG_DEMO_MODEL", "workers-ai/@cf/meta/llama-3.3-70b-instruct-fp8-fast"),
             alt_model=os.environ.get("CFAIG_DEMO_ALT_MODEL", "openai/gpt-5-mini"),
@@ -66,6 +86,7 @@ def gateway() -> Iterator[Setup]:
         yield Setup(
             where=f"the local gateway emulator at {server.base_url} (no CLOUDFLARE_ACCOUNT_ID/token set; "
             "deterministic fake models, nothing leaves this machine)",
+            note=EMULATED,
             fields={
                 "account_id": EMULATOR_ACCOUNT_ID,
                 "base_url": server.base_url,
@@ -78,6 +99,10 @@ def gateway() -> Iterator[Setup]:
         )
 
 
+class GatewayUnreachableError(Exception):
+    """The gateway cannot be reached at all: every further step would fail the same way."""
+
+
 class Demo:
     def __init__(self, setup: Setup) -> None:
         self.setup = setup
@@ -85,15 +110,35 @@ class Demo:
         self.steps = 10
 
     def step(self, title: str, body: Callable[[], str]) -> None:
+        from cfaig.errors import GatewayConnectionError, GatewayTimeoutError
+
         number = len(self.results) + 1
         print(f"\n[{number}/{self.steps}] {title}")
         started = time.perf_counter()
         try:
             outcome = body()
+        except (GatewayConnectionError, GatewayTimeoutError) as exc:
+            if exc.status_code is None:  # no answer at all, not a gateway's 5xx or 504
+                raise GatewayUnreachableError(str(exc)) from exc
+            outcome = f"FAILED: {type(exc).__name__}: {exc}"
+            print(f"    {outcome}")
         except Exception as exc:
             outcome = f"FAILED: {type(exc).__name__}: {exc}"
             print(f"    {outcome}")
         self.results.append((title, outcome, time.perf_counter() - started))
+
+    def preflight(self) -> None:
+        """Against a real gateway: one free request (``cfaig doctor``'s probe) before any step."""
+        from cfaig import GatewayClient
+        from cfaig.errors import GatewayConnectionError, GatewayTimeoutError
+
+        if self.setup.emulator is not None:
+            return
+        with GatewayClient(**self.setup.fields, max_retries=0) as client:
+            try:
+                client.probe(self.setup.model)
+            except (GatewayConnectionError, GatewayTimeoutError) as exc:
+                raise GatewayUnreachableError(str(exc)) from exc
 
     def chat_model(self, **kwargs: Any) -> Any:
         from langchain_cfaig import ChatCloudflareAIGateway
@@ -102,23 +147,26 @@ class Demo:
 
     # --- the steps ------------------------------------------------------------------------------------
 
-    def chain(self) -> str:
-        from langchain_core.output_parsers import StrOutputParser
+    @staticmethod
+    def prompt() -> Any:
         from langchain_core.prompts import ChatPromptTemplate
 
-        prompt = ChatPromptTemplate.from_messages(
+        return ChatPromptTemplate.from_messages(
             [("system", "You answer in one short sentence."), ("user", "What does an AI gateway do for {who}?")]
         )
-        chain = prompt | self.chat_model() | StrOutputParser()
+
+    def chain(self) -> str:
+        from langchain_core.output_parsers import StrOutputParser
+
+        chain = self.prompt() | self.chat_model() | StrOutputParser()
         answer = chain.invoke({"who": "a team running LLM apps"})
         print(f"    model: {self.setup.model}\n    answer: {answer}")
-        self._chain = prompt
         return "answered"
 
     def switch_provider(self) -> str:
         from langchain_core.output_parsers import StrOutputParser
 
-        chain = self._chain | self.chat_model(model=self.setup.alt_model) | StrOutputParser()
+        chain = self.prompt() | self.chat_model(model=self.setup.alt_model) | StrOutputParser()
         answer = chain.invoke({"who": "a team running LLM apps"})
         print(f"    same chain, model string changed to {self.setup.alt_model}\n    answer: {answer}")
         return f"answered by {self.setup.alt_model}"
@@ -249,6 +297,25 @@ class Demo:
 
     def run(self) -> int:
         print(f"cfaig demo — running against {self.setup.where}")
+        print(self.setup.note)
+        try:
+            self.preflight()
+            self.steps_in_order()
+        except GatewayUnreachableError as exc:
+            print(f"\nStopped: the gateway cannot be reached, so every step would fail the same way.\n    {exc}")
+            print("Check the network, proxies and CF_AIG_BASE_URL; `cfaig doctor` shows the exact URL and probes it.")
+            return 1
+        failed = [title for title, outcome, _ in self.results if outcome.startswith("FAILED")]
+        width = max(len(title) for title, _, _ in self.results)
+        print("\nSummary")
+        for title, outcome, seconds in self.results:
+            mark = "FAIL" if outcome.startswith("FAILED") else " ok "
+            print(f"  {mark}  {title:<{width}}  {outcome} ({seconds:.2f}s)")
+        where = self.setup.where.split(" (")[0]
+        print(f"\n{len(self.results) - len(failed)} of {len(self.results)} steps ran against {where}.")
+        return 1 if failed else 0
+
+    def steps_in_order(self) -> None:
         self.step("A LangChain chain: prompt | ChatCloudflareAIGateway | StrOutputParser()", self.chain)
         self.step("The same chain on another provider: only the model string changes", self.switch_provider)
         self.step("A streamed answer, token by token", self.stream)
@@ -259,14 +326,6 @@ class Demo:
         self.step("A LlamaIndex RAG query over the bundled documents", self.rag)
         self.step("A reasoning model with a tool on the Responses API", self.responses)
         self.step("A typed error from a bad request, explained", self.typed_error)
-        failed = [title for title, outcome, _ in self.results if outcome.startswith("FAILED")]
-        print("\nSummary")
-        for title, outcome, seconds in self.results:
-            mark = "FAIL" if outcome.startswith("FAILED") else " ok "
-            print(f"  {mark}  {title[:58]:<58} {outcome[:60]} ({seconds:.2f}s)")
-        where = self.setup.where.split(" (")[0]
-        print(f"\n{len(self.results) - len(failed)} of {len(self.results)} steps ran against {where}.")
-        return 1 if failed else 0
 
 
 def main() -> int:

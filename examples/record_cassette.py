@@ -1,16 +1,18 @@
-"""Record a real gateway interaction once, commit the cassette, replay it in CI without network.
+"""Record a gateway interaction once, commit the cassette, replay it in CI without network.
 
-    CFAIG_RECORD=1 python examples/record_cassette.py   # records (against your gateway or the emulator)
-    python examples/record_cassette.py                  # replays: no network, no credentials needed
+    python examples/record_cassette.py                  # no cassette yet: records one (your gateway or the emulator)
+    python examples/record_cassette.py                  # a cassette exists: replays it, no request is sent
+    CFAIG_RECORD=1 python examples/record_cassette.py   # the same, as cfaig.testing.vcr_config() spells "record"
 
-vcr_config() strips cf-aig-authorization, Authorization and provider keys, and replaces the account id
-in URLs, so the cassette is safe to commit.
+Recording needs what every example needs (see _settings.py); a replay needs no network and no token or key,
+only the same base URL and a 32-hex account id (cassettes hold a placeholder for it). vcr_config() strips
+cf-aig-authorization, Authorization and provider keys, and replaces the account id in URLs, so the cassette
+is safe to commit. CFAIG_CASSETTE chooses the file.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import vcr
@@ -20,10 +22,10 @@ from cfaig import GatewayClient
 from cfaig.testing import vcr_config
 
 cassette = Path(os.environ.get("CFAIG_CASSETTE", Path(__file__).parent / "cassettes" / "chat.yaml"))
-if not cassette.exists() and not os.environ.get("CFAIG_RECORD"):
-    sys.exit(f"no cassette at {cassette}: record it first with CFAIG_RECORD=1")
-recorder = vcr.VCR(**vcr_config())
+recording = not cassette.exists()
+# "once": record when the cassette is missing, otherwise replay it and refuse any request it does not hold
+recorder = vcr.VCR(**{**vcr_config(), "record_mode": "once"})
 with recorder.use_cassette(str(cassette)), GatewayClient() as client:
     completion = client.chat({"model": MODEL, "messages": [{"role": "user", "content": "Hello from a cassette"}]})
 print(completion.text)
-print(f"cassette: {cassette} ({'recorded' if os.environ.get('CFAIG_RECORD') else 'replayed'})")
+print(f"cassette: {cassette} ({'recorded' if recording else 'replayed'})")

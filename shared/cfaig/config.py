@@ -36,6 +36,7 @@ from cfaig._constants import (
     ENV_BASE_URL,
     ENV_CF_AIG_TOKEN,
     ENV_GATEWAY_ID,
+    ENV_PROVIDER_API_KEY,
     MAX_GATEWAY_ID_LENGTH,
 )
 from cfaig.errors import ConfigurationError
@@ -55,10 +56,13 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "account_id": (ENV_ACCOUNT_ID,),
     "gateway_id": (ENV_GATEWAY_ID,),
     "cf_aig_token": (ENV_CF_AIG_TOKEN,),
+    "api_key": (ENV_PROVIDER_API_KEY,),
     "base_url": (ENV_BASE_URL,),
     "api_base_url": (ENV_API_BASE_URL,),
 }
-"""Field name -> the environment variables that can supply it, first match wins."""
+"""Field name -> the environment variables that can supply it, first match wins. ``CLOUDFLARE_API_TOKEN``
+also supplies ``cf_aig_token`` on the REST surface, where ``CF_AIG_PROVIDER_API_KEY`` is not read (that surface
+authenticates with the Cloudflare token only)."""
 
 _GATEWAY_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -133,8 +137,8 @@ class GatewayConfig(BaseModel):
     """Gateway token, sent as ``cf-aig-authorization: Bearer ...`` (env ``CF_AIG_TOKEN``). On the REST
     surface it is the Cloudflare API token sent as ``Authorization`` (env ``CLOUDFLARE_API_TOKEN`` too)."""
     api_key: SecretStr | None = None
-    """Provider key, sent as ``Authorization: Bearer ...``. Leave unset for stored keys (BYOK) and
-    Unified Billing: then no Authorization header is sent."""
+    """Provider key, sent as ``Authorization: Bearer ...`` (env ``CF_AIG_PROVIDER_API_KEY``; not read on the
+    REST surface). Leave unset for stored keys (BYOK) and Unified Billing: then no Authorization header is sent."""
     base_url: str = DEFAULT_BASE_URL
     """Root of the gateway host (env ``CF_AIG_BASE_URL``)."""
     api_base_url: str = DEFAULT_API_BASE_URL
@@ -161,12 +165,13 @@ class GatewayConfig(BaseModel):
         if not isinstance(data, dict):
             return data
         data = {key: value for key, value in data.items() if value is not None}
+        rest = data.get("surface") == "rest"
         for field in ENV_VARS:
-            if field not in data:
+            if field not in data and not (rest and field == "api_key"):
                 value = _from_env(field)
                 if value is not None:
                     data[field] = value
-        if "cf_aig_token" not in data and data.get("surface") == "rest":
+        if "cf_aig_token" not in data and rest:
             token = os.environ.get(ENV_API_TOKEN)
             if token:
                 data["cf_aig_token"] = token

@@ -5,23 +5,23 @@ it, its own OpenAI-compatible routes, its embeddings endpoint and limits, what i
 (:class:`ProviderCapabilities`), and the context window and output size of its known models. Model
 parsing (``model_ref``), request building, both integrations and the CLI read it.
 
-==================  ====================  ======================  ===========  ==========================
-provider            parallel_tool_calls   tool_choice="required"  json_schema  structured output default
-==================  ====================  ======================  ===========  ==========================
-openai              yes                   yes                     yes          json_schema
-anthropic           yes                   yes                     no           function_calling
-google-ai-studio    no (dropped)          yes                     yes          json_schema
-google-vertex-ai    no (dropped)          yes                     yes          json_schema
-workers-ai          yes                   yes                     no           function_calling
-groq                yes                   yes                     yes          function_calling
-mistral             yes                   yes                     yes          json_schema
-cohere              no (dropped)          no ("auto")             no           function_calling
-perplexity          no (dropped)          no ("auto")             no           json_mode
-grok                yes                   yes                     yes          json_schema
-deepseek            yes                   yes                     no           function_calling
-cerebras            yes                   yes                     yes          json_schema
-others / dynamic    yes                   yes                     no           function_calling
-==================  ====================  ======================  ===========  ==========================
+==================  =====  ====================  ======================  ===========  ==========================
+provider            tools  parallel_tool_calls   tool_choice="required"  json_schema  structured output default
+==================  =====  ====================  ======================  ===========  ==========================
+openai              yes    yes                   yes                     yes          json_schema
+anthropic           yes    yes                   yes                     no           function_calling
+google-ai-studio    yes    no (dropped)          yes                     yes          json_schema
+google-vertex-ai    yes    no (dropped)          yes                     yes          json_schema
+workers-ai          yes    yes                   yes                     no           function_calling
+groq                yes    yes                   yes                     yes          function_calling
+mistral             yes    yes                   yes                     yes          json_schema
+cohere              yes    no (dropped)          no ("auto")             no           function_calling
+perplexity          no     no (dropped)          no ("auto")             no           json_mode
+grok                yes    yes                   yes                     yes          json_schema
+deepseek            yes    yes                   yes                     no           function_calling
+cerebras            yes    yes                   yes                     yes          json_schema
+others / dynamic    yes    yes                   yes                     no           function_calling
+==================  =====  ====================  ======================  ===========  ==========================
 
 A parameter a provider rejects is never sent to it: the request builder drops or rewrites it and logs
 a warning once per provider and parameter. For OpenAI, ``max_tokens`` is sent as ``max_completion_tokens``.
@@ -56,6 +56,7 @@ __all__ = [
     "capabilities",
     "embedding_batch_limits",
     "embedding_support",
+    "known_model_size",
     "model_size",
     "openai_compatible_providers",
     "provider_info",
@@ -105,6 +106,9 @@ class EmbeddingSupport:
 class ProviderCapabilities:
     """What a provider's compat layer accepts (it answers 400 to the whole request otherwise)."""
 
+    tool_calling: bool = True
+    """Takes ``tools`` and answers with tool calls (LlamaIndex's ``is_function_calling_model``, LangChain's
+    profile ``tool_calling``)."""
     parallel_tool_calls: bool = True
     tool_choice_required: bool = True
     json_schema: bool = False
@@ -231,7 +235,10 @@ _ROWS: Final = (
         rest_prefix="perplexity",
         chat_path="perplexity-ai/chat/completions",
         capabilities=ProviderCapabilities(
-            parallel_tool_calls=False, tool_choice_required=False, structured_output_method="json_mode"
+            tool_calling=False,
+            parallel_tool_calls=False,
+            tool_choice_required=False,
+            structured_output_method="json_mode",
         ),
     ),
     Provider(
@@ -309,14 +316,19 @@ def embedding_batch_limits(model: str | ModelRef) -> tuple[int, int]:
 def model_size(model: str | ModelRef) -> ModelSize:
     """Context window and output size for ``model``; ``(DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUT)`` for a
     model missing from the table or a string that is not a model string."""
+    return known_model_size(model) or ModelSize(DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUT)
+
+
+def known_model_size(model: str | ModelRef) -> ModelSize | None:
+    """Context window and output size for ``model`` when the table knows it, else ``None`` (no guess)."""
     try:
         ref = _ref(model)
     except ConfigurationError:
-        return ModelSize(DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUT)
+        return None
     for prefix, size in _sizes_longest_first(ref.provider):
         if ref.model.startswith(prefix):
             return size
-    return ModelSize(DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUT)
+    return None
 
 
 @functools.cache

@@ -14,6 +14,7 @@ from cfaig.providers import (
     capabilities,
     embedding_batch_limits,
     embedding_support,
+    known_model_size,
     model_size,
     provider_info,
 )
@@ -27,7 +28,7 @@ def _doc_table() -> dict[str, list[str]]:
         if not line or line.startswith(("=", "provider ")) or line[0] == " ":
             continue
         cells = [cell for cell in line.split("  ") if cell.strip()]
-        if len(cells) == 5:
+        if len(cells) == 6:
             rows[cells[0].strip()] = [cell.strip() for cell in cells[1:]]
     return rows
 
@@ -35,8 +36,9 @@ def _doc_table() -> dict[str, list[str]]:
 def test_the_docstring_table_says_what_the_rows_say() -> None:
     table = _doc_table()
     assert set(table) == {*PROVIDERS, "others / dynamic"} - {"baseten", "parallel"}
-    for name, (parallel, required, schema, method) in table.items():
+    for name, (tools, parallel, required, schema, method) in table.items():
         caps = provider_info("dynamic" if name == "others / dynamic" else name).capabilities
+        assert (tools == "yes") == caps.tool_calling, name
         assert parallel.startswith("yes") == caps.parallel_tool_calls, name
         assert required.startswith("yes") == caps.tool_choice_required, name
         assert (schema == "yes") == caps.json_schema, name
@@ -66,6 +68,15 @@ def test_model_sizes_by_longest_prefix() -> None:
     assert model_size("groq/anything") == (131_072, 8_192)
     assert model_size(parse_model("@cf/qwen/qwq-32b")) == (32_768, 4_096)
     assert model_size("not a model") == (DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUT)
+
+
+def test_known_model_size_does_not_guess() -> None:
+    """The LangChain profile reads it: a model the table does not know gets no context window at all."""
+    assert known_model_size("openai/gpt-4o-mini") == (128_000, 16_384)
+    assert known_model_size("openai/some-future-model") is None
+    assert known_model_size("dynamic/support") is None
+    assert known_model_size("not a model") is None
+    assert model_size("openai/some-future-model") == (DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUT)
 
 
 def test_embedding_defaults_and_limits() -> None:

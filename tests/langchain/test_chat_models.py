@@ -316,9 +316,12 @@ def test_ls_params() -> None:
     model = ChatCloudflareAIGateway(model="anthropic/claude-sonnet-4-5", account_id="acct", temperature=0.1)
     params = model._get_ls_params()
     assert params["ls_provider"] == "anthropic"
-    assert params["ls_model_name"] == "anthropic/claude-sonnet-4-5"
+    assert params["ls_model_name"] == "claude-sonnet-4-5"  # LangSmith's cost table knows the provider's own id
     assert params["ls_temperature"] == 0.1
-    assert model._get_ls_params(model="openai/gpt-5")["ls_model_name"] == "openai/gpt-5"
+    override = model._get_ls_params(model="openai/gpt-5")
+    assert (override["ls_provider"], override["ls_model_name"]) == ("openai", "gpt-5")
+    workers = model._get_ls_params(model="workers-ai/@cf/meta/llama-3.1-8b-instruct")
+    assert (workers["ls_provider"], workers["ls_model_name"]) == ("workers-ai", "@cf/meta/llama-3.1-8b-instruct")
 
 
 def test_per_call_gateway_metadata_keyword(emu: GatewayEmulator, clients: dict[str, Any]) -> None:

@@ -39,9 +39,12 @@ def test_function_message_is_rejected() -> None:
         _convert.message_to_param(FunctionMessage(name="f", content="x"))
 
 
-def test_text_only_lists_become_a_string() -> None:
+def test_list_content_is_sent_as_parts() -> None:
     message = HumanMessage(content=[{"type": "text", "text": "a"}, "b"])
-    assert _convert.message_to_param(message)["content"] == "ab"
+    assert _convert.message_to_param(message)["content"] == [
+        {"type": "text", "text": "a"},
+        {"type": "text", "text": "b"},
+    ]
 
 
 def test_image_blocks_standard_and_openai() -> None:
@@ -95,7 +98,7 @@ def test_tool_message() -> None:
     param = _convert.message_to_param(ToolMessage("42", tool_call_id="c1"))
     assert param == {"role": "tool", "tool_call_id": "c1", "content": "42"}
     listed = _convert.message_to_param(ToolMessage([{"type": "text", "text": "4"}, "2"], tool_call_id="c1"))
-    assert listed["content"] == "42"
+    assert listed["content"] == [{"type": "text", "text": "4"}, {"type": "text", "text": "2"}]
 
 
 def test_usage_details() -> None:

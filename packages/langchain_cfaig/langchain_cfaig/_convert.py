@@ -32,6 +32,7 @@ from langchain_core.messages.tool import ToolCall as LCToolCall
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.output_parsers.openai_tools import make_invalid_tool_call, parse_tool_call
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import BaseModel
 
 from cfaig.integration.answer import EXTRA_CONTENT_KEY, REASONING_KEY, gateway_fields, token_counts
 from cfaig.integration.tools import tool_call_extras, tool_call_param
@@ -52,13 +53,16 @@ __all__ = [
     "MODEL_PROVIDER",
     "REASONING_KEY",
     "chunk_to_generations",
+    "combine_token_usage",
     "completion_to_result",
     "convert_content",
     "delta_to_chunk",
     "final_chunk",
     "message_to_param",
     "messages_to_params",
+    "parse_answer",
     "response_metadata",
+    "token_usage",
     "tool_call_to_param",
     "usage_to_metadata",
 ]
@@ -74,6 +78,8 @@ _ROLES: dict[type[BaseMessage], Literal["system", "user", "assistant", "tool"]] 
     ToolMessage: "tool",
 }
 _SKIPPED_BLOCKS = frozenset({"tool_use", "tool_call", "reasoning", "thinking", "redacted_thinking"})
+_LANGCHAIN_BLOCK_KEYS = frozenset({"id", "index", "annotations"})
+"""Keys LangChain keeps on a text block for itself (merging streamed chunks, output citations), not sent."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -88,7 +94,10 @@ def _content_part(block: Any) -> ContentPartParam | None:
         raise TypeError(f"unsupported content block of type {type(block).__name__}")
     kind = block.get("type")
     if kind == "text":
-        return {"type": "text", "text": str(block.get("text", ""))}
+        # as given (cache_control and any other provider key stay), minus LangChain's own bookkeeping
+        part = {key: value for key, value in block.items() if key not in _LANGCHAIN_BLOCK_KEYS}
+        part["text"] = str(block.get("text", ""))
+        return cast("ContentPartParam", part)
     if kind in _SKIPPED_BLOCKS:
         return None  # carried by tool_calls / additional_kwargs, not by the content
     if kind == "image_url":
@@ -104,14 +113,18 @@ def _content_part(block: Any) -> ContentPartParam | None:
 def convert_content(
     content: str | list[str | dict[str, Any]], *, text_only: bool = False
 ) -> str | list[ContentPartParam]:
-    """A message's content as the wire expects it: a string, or a list of OpenAI content parts.
+    """A message's content as the wire expects it: a string as it is, a list as a list of OpenAI content
+    parts (text parts keep their keys, such as Anthropic's ``cache_control``; LangChain's standard data
+    blocks become OpenAI parts).
 
-    ``text_only`` (assistant turns) joins the text parts into one string and drops the rest.
+    ``text_only`` (assistant turns) joins the text parts into one string and drops the rest: a list there is
+    the model's own answer in blocks (text, reasoning, tool calls carried by ``tool_calls``), and joined it
+    is what the model wrote.
     """
     if isinstance(content, str):
         return content
     parts = [part for part in (_content_part(block) for block in content) if part is not None]
-    if text_only or all(part["type"] == "text" for part in parts):
+    if text_only:
         return "".join(part.get("text", "") for part in parts if part["type"] == "text")
     return parts
 
@@ -236,8 +249,22 @@ def _parse_tool_calls(
     return valid, invalid, tool_call_extras(calls)
 
 
-def completion_to_result(completion: ChatCompletion, *, model_name: str | None) -> ChatResult:
-    """A whole answer as a ``ChatResult``: one generation per choice."""
+def parse_answer(text: str, schema: type[BaseModel]) -> BaseModel:
+    """An answer requested with ``response_format=<pydantic class>``, as that class (ChatOpenAI's ``parsed``);
+    an answer that does not fit is an ``OutputParserException`` carrying the text."""
+    try:
+        return schema.model_validate_json(text)
+    except ValueError as exc:  # pydantic's ValidationError is one
+        raise OutputParserException(
+            f"the answer does not match {schema.__name__}: {' '.join(str(exc).split())[:300]}", llm_output=text
+        ) from exc
+
+
+def completion_to_result(
+    completion: ChatCompletion, *, model_name: str | None, parse: type[BaseModel] | None = None
+) -> ChatResult:
+    """A whole answer as a ``ChatResult``: one generation per choice; ``parse`` puts each choice's answer
+    into ``additional_kwargs["parsed"]`` as that class (a refusal or an empty answer has none)."""
     usage = usage_to_metadata(completion.usage)
     generations = []
     for choice in completion.choices:
@@ -250,6 +277,8 @@ def completion_to_result(completion: ChatCompletion, *, model_name: str | None) 
         valid, invalid, extras = _parse_tool_calls(message.tool_calls or [])
         if extras:
             additional[EXTRA_CONTENT_KEY] = extras
+        if parse is not None and message.content and not message.refusal:
+            additional["parsed"] = parse_answer(message.content, parse)
         metadata = response_metadata(
             completion.gateway, model_name=completion.model or model_name, finish_reason=choice.finish_reason
         )
@@ -265,9 +294,31 @@ def completion_to_result(completion: ChatCompletion, *, model_name: str | None) 
         generation_info = {"finish_reason": choice.finish_reason} if choice.finish_reason else None
         generations.append(ChatGeneration(message=ai_message, generation_info=generation_info))
     llm_output: dict[str, Any] = {"model_name": completion.gateway.served_by or completion.model or model_name}
-    if usage is not None:
-        llm_output["token_usage"] = dict(usage)
+    if completion.usage is not None:
+        llm_output["token_usage"] = token_usage(completion.usage)
     return ChatResult(generations=generations, llm_output=llm_output)
+
+
+def token_usage(usage: Usage) -> dict[str, Any]:
+    """``llm_output["token_usage"]`` in OpenAI's shape, as ChatOpenAI reports it (older cost trackers and
+    ``on_llm_end`` handlers read ``prompt_tokens`` / ``completion_tokens`` there): the provider's usage object
+    with ``total_tokens`` filled in when it was not reported."""
+    data = usage.model_dump(exclude_none=True)
+    data["total_tokens"] = token_counts(usage).total
+    return data
+
+
+def combine_token_usage(total: dict[str, Any], more: Mapping[str, Any]) -> None:
+    """Add ``more`` into ``total`` in place: numbers summed, nested details merged (``_combine_llm_outputs``)."""
+    for key, value in more.items():
+        if value is None:
+            continue
+        if isinstance(value, Mapping):
+            combine_token_usage(total.setdefault(key, {}), value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            total[key] = total.get(key, 0) + value
+        else:
+            total.setdefault(key, value)
 
 
 def delta_to_chunk(delta: Delta, *, message_id: str | None = None) -> ChatGenerationChunk | None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, ClassVar, Literal, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
+from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput, ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.output_parsers.base import OutputParserLike
@@ -17,18 +18,18 @@ from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from cfaig import AsyncChatStream, ChatRequest, ChatStream, parse_model
 from cfaig.errors import ConfigurationError
 from cfaig.integration.fields import GatewayFields
 from cfaig.integration.requests import chat_request, split_call_kwargs
 from cfaig.integration.tools import normalise_tool_choice
-from cfaig.providers import StructuredMethod, capabilities
-from langchain_cfaig import _convert
+from cfaig.providers import StructuredMethod, capabilities, known_model_size
+from langchain_cfaig import _convert, _tokens
 from langchain_cfaig._responses_fields import ResponsesFields
 
-__all__ = ["ChatCloudflareAIGateway"]
+__all__ = ["ChatCloudflareAIGateway", "model_profile", "response_format_param"]
 
 _SAMPLING_FIELDS = (
     "temperature",
@@ -40,6 +41,8 @@ _SAMPLING_FIELDS = (
     "presence_penalty",
     "reasoning_effort",
 )
+_RESPONSE_FORMAT_TYPES = frozenset({"text", "json_object", "json_schema"})
+"""An OpenAI ``response_format`` already (sent as it is); any other value is a schema to turn into one."""
 _IGNORED_KWARGS = frozenset({"ls_structured_output_format", "structured_output_format", "stream"})
 
 
@@ -101,15 +104,35 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
     presence_penalty: float | None = None
     reasoning_effort: str | None = None
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
-    """Provider extras merged into the request body as they are (e.g. ``{"top_k": 40}``)."""
+    """Provider extras merged into the request body as they are (e.g. ``{"top_k": 40}``). A constructor
+    keyword that is no field lands here with a warning, as with ChatOpenAI."""
     stream_usage: bool = True
     """Report token usage on the last streamed chunk."""
     streaming: bool = False
     """Stream under ``invoke`` too (callbacks then see tokens as they arrive)."""
 
     _model_strings: ClassVar[tuple[str, ...]] = ("model", "fallbacks")
+    _extras_field: ClassVar[str | None] = "model_kwargs"
+    _profile_for: str | None = PrivateAttr(default=None)
+    """The model whose table profile ``profile`` holds; ``None`` when the profile is the user's own."""
 
     # --- identity ----------------------------------------------------------------------------------
+
+    def _derive(self) -> None:
+        """The core objects, then the profile (:func:`model_profile`): the table's follows ``model``
+        (``model_copy``, assignment); one the user gave is kept.
+
+        Set here, after validation, rather than by langchain-core's ``_resolve_model_profile`` hook: the
+        hook's validator re-checks a profile's keys with ``typing.get_type_hints`` on every construction
+        (it was 40 % of building this class); the table's keys are ``ModelProfile``'s own, tested once.
+        """
+        super()._derive()
+        owner = self._profile_for or self.model
+        if self.profile is None or self.profile == _table_profile(owner):
+            self.__dict__["profile"] = model_profile(self.model)  # not through __setattr__: no second derive
+            self._profile_for = self.model
+        else:
+            self._profile_for = None
 
     @property
     def _llm_type(self) -> str:
@@ -139,12 +162,15 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
         return params
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        """LangSmith's run parameters: the provider the gateway routes to, and its own model id without the
+        ``{provider}/`` prefix (the name LangSmith's cost table knows: ``gpt-5-mini``, not ``openai/gpt-5-mini``)."""
         model = kwargs.get("model") or self.model
         try:
-            provider = parse_model(model).provider
+            ref = parse_model(model)
+            provider, name = ref.provider, ref.model
         except ConfigurationError:
-            provider = parse_model(self.model).provider
-        params = LangSmithParams(ls_provider=provider, ls_model_name=model, ls_model_type="chat")
+            provider, name = parse_model(self.model).provider, str(model)
+        params = LangSmithParams(ls_provider=provider, ls_model_name=name, ls_model_type="chat")
         temperature = kwargs.get("temperature", self.temperature)
         if temperature is not None:
             params["ls_temperature"] = temperature
@@ -155,6 +181,27 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
         if stops:
             params["ls_stop"] = [stops] if isinstance(stops, str) else list(stops)
         return params
+
+    # --- token counts, offline (langchain_cfaig._tokens) ----------------------------------------------
+
+    def get_token_ids(self, text: str) -> list[int]:
+        """``custom_get_token_ids``, else tiktoken's ids for an OpenAI-family model (``ConfigurationError``
+        when no tokenizer can give them offline; :meth:`get_num_tokens` then still counts)."""
+        if self.custom_get_token_ids is not None:
+            return self.custom_get_token_ids(text)
+        return _tokens.token_ids(self.model, text)
+
+    def get_num_tokens(self, text: str) -> int:
+        """Tokens in ``text``: tiktoken for OpenAI-family models when it counts offline, else an estimate
+        (one token per 4 UTF-8 bytes); never a download."""
+        return _tokens.text_counter(self.model, self.custom_get_token_ids)(text)
+
+    def get_num_tokens_from_messages(self, messages: list[BaseMessage], tools: Sequence[Any] | None = None) -> int:
+        """Tokens of a chat request: the messages as they are sent, plus the tool schemas when given
+        (OpenAI's cookbook rule; ``trim_messages(token_counter=model)`` uses it)."""
+        count = _tokens.text_counter(self.model, self.custom_get_token_ids)
+        schemas = [_openai_tool(tool, index, None) for index, tool in enumerate(tools or ())]
+        return _tokens.count_messages(_convert.messages_to_params(messages), count, schemas)
 
     # --- one request builder for the four paths -----------------------------------------------------
 
@@ -168,6 +215,11 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
         )
         kwargs.pop("stream_usage", None)
         model = kwargs.pop("model", None) or self.model
+        response_format = kwargs.get("response_format")
+        if response_format is not None and not (
+            isinstance(response_format, Mapping) and response_format.get("type") in _RESPONSE_FORMAT_TYPES
+        ):
+            kwargs["response_format"] = response_format_param(response_format)  # a class or a bare schema
 
         params: dict[str, Any] = {name: getattr(self, name) for name in _SAMPLING_FIELDS}
         stops = stop if stop is not None else self.stop
@@ -177,6 +229,18 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
         request = chat_request(model, _convert.messages_to_params(messages), params, extra_body=self.model_kwargs)
         call = {"options": options, "fallbacks": fallbacks or None, "endpoint": endpoint}
         return request, call
+
+    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
+        """``generate(...).llm_output`` across prompts, as ChatOpenAI's: ``token_usage`` summed in OpenAI's
+        shape and ``model_name`` (the model that answered them all, else this model's string)."""
+        usage: dict[str, Any] = {}
+        names = set()
+        for output in llm_outputs:
+            if output is None:
+                continue  # a streamed generation
+            _convert.combine_token_usage(usage, output.get("token_usage") or {})
+            names.add(output.get("model_name"))
+        return {"token_usage": usage, "model_name": names.pop() if len(names) == 1 else self.model}
 
     def _wants_usage(self, kwargs: Mapping[str, Any]) -> bool:
         return bool(kwargs.get("stream_usage", self.stream_usage))
@@ -194,7 +258,7 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
             return self._responses_generate(messages, stop, kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         completion = self.client.chat(request, **call)
-        return _convert.completion_to_result(completion, model_name=request["model"])
+        return _convert.completion_to_result(completion, model_name=request["model"], parse=_parse_into(kwargs))
 
     async def _agenerate(
         self,
@@ -207,7 +271,7 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
             return await self._responses_agenerate(messages, stop, kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         completion = await self.async_client.chat(request, **call)
-        return _convert.completion_to_result(completion, model_name=request["model"])
+        return _convert.completion_to_result(completion, model_name=request["model"], parse=_parse_into(kwargs))
 
     def _stream(
         self,
@@ -222,7 +286,7 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
         wants_usage = self._wants_usage(kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         with self.client.stream_chat(request, **call) as stream:
-            for generation in self._generations(stream, request, wants_usage):
+            for generation in self._generations(stream, request, wants_usage, _parse_into(kwargs)):
                 if run_manager is not None:
                     run_manager.on_llm_new_token(generation.text, chunk=generation)
                 yield generation
@@ -241,33 +305,38 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
         wants_usage = self._wants_usage(kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         async with await self.async_client.stream_chat(request, **call) as stream:
-            async for generation in self._agenerations(stream, request, wants_usage):
+            async for generation in self._agenerations(stream, request, wants_usage, _parse_into(kwargs)):
                 if run_manager is not None:
                     await run_manager.on_llm_new_token(generation.text, chunk=generation)
                 yield generation
 
     def _generations(
-        self, stream: ChatStream, request: ChatRequest, wants_usage: bool
+        self, stream: ChatStream, request: ChatRequest, wants_usage: bool, parse: type[BaseModel] | None
     ) -> Iterator[ChatGenerationChunk]:
         """Each streamed chunk's generations, then the closing chunk (:meth:`_final_chunk`)."""
         for chunk in stream:
             yield from _convert.chunk_to_generations(chunk)
-        yield self._final_chunk(stream, request, wants_usage)
+        yield self._final_chunk(stream, request, wants_usage, parse)
 
     async def _agenerations(
-        self, stream: AsyncChatStream, request: ChatRequest, wants_usage: bool
+        self, stream: AsyncChatStream, request: ChatRequest, wants_usage: bool, parse: type[BaseModel] | None
     ) -> AsyncIterator[ChatGenerationChunk]:
         """Async :meth:`_generations`."""
         async for chunk in stream:
             for generation in _convert.chunk_to_generations(chunk):
                 yield generation
-        yield self._final_chunk(stream, request, wants_usage)
+        yield self._final_chunk(stream, request, wants_usage, parse)
 
     def _final_chunk(
-        self, stream: ChatStream | AsyncChatStream, request: ChatRequest, wants_usage: bool
+        self,
+        stream: ChatStream | AsyncChatStream,
+        request: ChatRequest,
+        wants_usage: bool,
+        parse: type[BaseModel] | None,
     ) -> ChatGenerationChunk:
+        """The closing chunk; with ``response_format=<pydantic class>``, it carries the whole answer parsed."""
         accumulator = stream.accumulator
-        return _convert.final_chunk(
+        final = _convert.final_chunk(
             meta=stream.meta,
             model_name=accumulator.model or request["model"],
             finish_reason=accumulator.finish_reason,
@@ -275,6 +344,9 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
             tool_calls=accumulator.tool_calls(),
             message_id=accumulator.id or None,
         )
+        if parse is not None and accumulator.text:
+            final.message.additional_kwargs["parsed"] = _convert.parse_answer(accumulator.text, parse)
+        return final
 
     # --- tools and structured output ---------------------------------------------------------------
 
@@ -292,7 +364,7 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
         ``tool_choice``: ``"auto"``, ``"none"``, ``"any"``/``"required"``/``True`` (must call one),
         or a tool name (must call that one).
         """
-        formatted = [convert_to_openai_tool(tool, strict=strict) for tool in tools]
+        formatted = [_openai_tool(tool, index, strict) for index, tool in enumerate(tools)]
         names = [tool["function"]["name"] for tool in formatted]
         choice = normalise_tool_choice(tool_choice, names)
         if isinstance(choice, dict):
@@ -340,15 +412,8 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
             )
         elif method == "json_schema":
             assert schema is not None
-            function = convert_to_openai_tool(schema, strict=strict)["function"]
-            json_schema: dict[str, Any] = {"name": function["name"], "schema": function["parameters"]}
-            if function.get("description"):
-                json_schema["description"] = function["description"]
-            if strict is not None:
-                json_schema["strict"] = strict
             llm = self.bind(
-                response_format={"type": "json_schema", "json_schema": json_schema},
-                ls_structured_output_format=ls_format,
+                response_format=response_format_param(schema, strict), ls_structured_output_format=ls_format
             )
             parser = _json_parser(schema, is_pydantic)
         elif method == "json_mode":
@@ -366,6 +431,72 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
         parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
         parser_with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
         return RunnableMap(raw=llm) | parser_with_fallback
+
+
+def response_format_param(schema: Mapping[str, Any] | type, strict: bool | None = None) -> dict[str, Any]:
+    """A ``response_format`` JSON schema from a pydantic class, a TypedDict, a JSON schema, or OpenAI's
+    ``{"name": ..., "schema": ...}`` (what ChatOpenAI's ``_convert_to_openai_response_format`` accepts)."""
+    if isinstance(schema, Mapping) and "name" in schema and "schema" in schema:
+        return {"type": "json_schema", "json_schema": dict(schema)}
+    function = convert_to_openai_tool(schema, strict=strict)["function"]
+    json_schema: dict[str, Any] = {"name": function["name"], "schema": function["parameters"]}
+    if function.get("description"):
+        json_schema["description"] = function["description"]
+    if strict is not None:
+        json_schema["strict"] = strict
+    return {"type": "json_schema", "json_schema": json_schema}
+
+
+def _parse_into(kwargs: Mapping[str, Any]) -> type[BaseModel] | None:
+    """The pydantic class a call's ``response_format=`` names: its answer is parsed into ``parsed``."""
+    schema = kwargs.get("response_format")
+    return schema if isinstance(schema, type) and is_basemodel_subclass(schema) else None
+
+
+def _openai_tool(tool: Any, index: int, strict: bool | None) -> dict[str, Any]:
+    """One bound tool in OpenAI's format, or a :class:`ConfigurationError` naming the entry that is not one."""
+    try:
+        formatted = convert_to_openai_tool(tool, strict=strict)
+    except (ValueError, TypeError, KeyError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise ConfigurationError(f"tools[{index}] cannot be bound: {reason}") from None
+    function = formatted.get("function")
+    if not isinstance(function, Mapping) or not isinstance(function.get("name"), str) or not function["name"]:
+        raise ConfigurationError(
+            f"tools[{index}] cannot be bound: an OpenAI tool dict needs function.name, "
+            'e.g. {"type": "function", "function": {"name": "get_weather", "parameters": {...}}}'
+        )
+    return formatted
+
+
+def model_profile(model: str) -> ModelProfile:
+    """What the provider table (:mod:`cfaig.providers`) knows about ``model``, as LangChain's model profile.
+
+    ``max_input_tokens`` / ``max_output_tokens`` only for a model the table sizes (no guess: LangChain's
+    middleware then asks for a profile rather than trimming to a made-up window); tool calling, forced tool
+    choice and native structured output (``response_format`` JSON schema) from the provider's capabilities.
+    Each call returns a dict of its own.
+    """
+    return cast("ModelProfile", dict(_table_profile(model)))
+
+
+@functools.lru_cache(maxsize=256)
+def _table_profile(model: str) -> ModelProfile:
+    """:func:`model_profile`, worked out once per model string (never handed out: it is shared)."""
+    caps = capabilities(model)
+    profile = ModelProfile(
+        text_inputs=True,
+        text_outputs=True,
+        tool_calling=caps.tool_calling,
+        tool_choice=caps.tool_calling and caps.tool_choice_required,
+        tool_call_streaming=caps.tool_calling,
+        structured_output=caps.json_schema,
+    )
+    size = known_model_size(model)
+    if size is not None:
+        profile["max_input_tokens"] = size.context_window
+        profile["max_output_tokens"] = size.num_output
+    return profile
 
 
 def _json_parser(schema: dict[str, Any] | type | None, is_pydantic: bool) -> OutputParserLike[Any]:

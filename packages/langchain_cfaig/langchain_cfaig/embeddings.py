@@ -56,9 +56,11 @@ class CloudflareAIGatewayEmbeddings(GatewayFields, Embeddings):
     max_concurrency: int = Field(default=DEFAULT_EMBEDDING_CONCURRENCY, gt=0)
     """Batches in flight at once (threads in the sync methods, tasks in the async ones)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
-    """Provider extras merged into the request body."""
+    """Provider extras merged into the request body. A constructor keyword that is no field lands here with
+    a warning, as with OpenAIEmbeddings."""
 
     _support: EmbeddingSupport = PrivateAttr()
+    _extras_field: ClassVar[str | None] = "model_kwargs"
     _derived_from: ClassVar[frozenset[str]] = GatewayFields._derived_from | {"model", "dimensions"}
 
     def _derive(self) -> None:

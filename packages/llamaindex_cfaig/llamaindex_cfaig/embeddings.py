@@ -44,7 +44,14 @@ class CloudflareAIGatewayEmbedding(GatewayFields, BaseEmbedding):
         "num_workers (the bound on the batches aget_text_embedding_batch gathers) unless that is set.",
     )
 
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Provider extras merged into every embeddings request body. A constructor keyword that "
+        "is no field lands here, with a warning.",
+    )
+
     _derived_from: ClassVar[frozenset[str]] = GatewayFields._derived_from | {"model_name", "dimensions"}
+    _extras_field: ClassVar[str | None] = "additional_kwargs"
 
     def __init__(self, **data: Any) -> None:
         if "model" in data:
@@ -90,6 +97,7 @@ class CloudflareAIGatewayEmbedding(GatewayFields, BaseEmbedding):
             "batch_size": self.embed_batch_size,
             "max_concurrency": self.max_concurrency,
             "dimensions": self.dimensions,
+            "extra_body": self.additional_kwargs or None,
             "options": self._gateway.options,
         }
 

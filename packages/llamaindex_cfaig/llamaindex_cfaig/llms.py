@@ -28,10 +28,11 @@ from llama_index.core.llms.llm import ToolSelection
 from pydantic import Field
 
 from cfaig import AsyncChatStream, ChatCompletion, ChatCompletionChunk, ChatRequest, ChatStream, Endpoint
+from cfaig.errors import ConfigurationError
 from cfaig.integration.fields import GatewayFields
 from cfaig.integration.requests import chat_request, split_call_kwargs
 from cfaig.integration.tools import normalise_tool_choice
-from cfaig.providers import DEFAULT_CHAT_MODEL, model_size
+from cfaig.providers import DEFAULT_CHAT_MODEL, capabilities, model_size
 from llamaindex_cfaig._convert import (
     completion_message,
     force_single_tool_call,
@@ -81,7 +82,8 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict,
         description="Extra request parameters for every call: Chat Completions keys (top_p, seed, "
-        "reasoning_effort, ...) go into the body, anything else into extra_body (provider extras).",
+        "reasoning_effort, ...) go into the body, anything else into extra_body (provider extras). A "
+        "constructor keyword that is no field lands here, with a warning.",
     )
     context_window: int | None = Field(
         default=None, gt=0, description="Override the context window from the model table."
@@ -97,6 +99,7 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
     )
 
     _model_strings: ClassVar[tuple[str, ...]] = ("model", "fallbacks")
+    _extras_field: ClassVar[str | None] = "additional_kwargs"
 
     @classmethod
     def class_name(cls) -> str:
@@ -106,13 +109,14 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        """LlamaIndex's model description (the gateway log metadata is ``gateway_metadata``)."""
+        """LlamaIndex's model description (the gateway log metadata is ``gateway_metadata``): sizes and
+        whether the model calls tools come from the provider table (:mod:`cfaig.providers`)."""
         size = model_size(self.model)
         return LLMMetadata(
             context_window=self.context_window or size.context_window,
             num_output=self.num_output or self.max_tokens or size.num_output,
             is_chat_model=True,
-            is_function_calling_model=True,
+            is_function_calling_model=capabilities(self.model).tool_calling,
             model_name=self.model,
             system_role=MessageRole.SYSTEM,
         )
@@ -136,7 +140,12 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
         params = {"temperature": self.temperature, "max_tokens": self.max_tokens, **params}
         for key in _IGNORED_KEYS:
             params.pop(key, None)
-        request = chat_request(self.model, to_openai_messages(messages), params)
+        try:
+            wire = to_openai_messages(messages)
+        except AttributeError:
+            _check_messages(messages)  # a ConfigurationError naming the message, when that is the cause
+            raise
+        request = chat_request(self.model, wire, params)
         call: dict[str, Any] = {"options": options, "endpoint": endpoint}
         if fallbacks:
             call["fallbacks"] = fallbacks
@@ -285,7 +294,7 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
                 ChatMessage(role=MessageRole.USER, content=user_msg) if isinstance(user_msg, str) else user_msg
             )
         prepared: dict[str, Any] = {"messages": messages, **kwargs}
-        specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
+        specs = [_tool_spec(tool, index) for index, tool in enumerate(tools)]
         if specs:
             prepared["tools"] = specs
             choice = normalise_tool_choice(tool_choice, required=tool_required)
@@ -322,6 +331,30 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
                 "error_on_no_tool_call=False to accept an answer without tool calls."
             )
         return selections
+
+
+def _check_messages(messages: Sequence[Any]) -> None:
+    """A :class:`ConfigurationError` for the first entry that is not a LlamaIndex ``ChatMessage``."""
+    if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
+        raise ConfigurationError(f"messages must be a list of ChatMessage, not {type(messages).__name__}")
+    for index, message in enumerate(messages):
+        if not isinstance(message, ChatMessage):
+            raise ConfigurationError(
+                f"messages[{index}] is of type {type(message).__name__}, not a llama_index ChatMessage: pass "
+                "ChatMessage(role='user', content='...') (ChatMessage.model_validate(d) turns a dict into one)"
+            )
+
+
+def _tool_spec(tool: Any, index: int) -> dict[str, Any]:
+    """The OpenAI tool spec of a LlamaIndex tool, or a :class:`ConfigurationError` naming the bad entry."""
+    metadata = getattr(tool, "metadata", None)
+    if not callable(getattr(metadata, "to_openai_tool", None)):
+        raise ConfigurationError(
+            f"tools[{index}] is of type {type(tool).__name__}, not a LlamaIndex tool: wrap functions with "
+            "FunctionTool.from_defaults(fn=...)"
+        )
+    spec: dict[str, Any] = tool.metadata.to_openai_tool(skip_length_check=True)
+    return spec
 
 
 def _empty_message() -> ChatMessage:

@@ -24,12 +24,13 @@ import typing
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from cfaig import AsyncGatewayClient, GatewayClient, parse_model
-from cfaig.config import ENV_VARS, GatewayConfig, env_default, secret_env_default
+from cfaig.config import ENV_VARS, GatewayConfig, describe_validation_error, env_default, secret_env_default
 from cfaig.errors import ConfigurationError
 from cfaig.integration.clients import GatewayState
+from cfaig.integration.keywords import coerce_timeout, move_unknown_keywords
 from cfaig.options import CustomCost, GatewayOptions, MetadataValue
 
 if TYPE_CHECKING:
@@ -107,6 +108,9 @@ class GatewayFields(BaseModel):
     _model_strings: ClassVar[tuple[str, ...]] = ()
     """Fields holding a model string or a list of them: parsed by :meth:`_derive`, so a typo fails at
     construction rather than on the first call."""
+    _extras_field: ClassVar[str | None] = None
+    """The dict field of provider extras that unknown constructor keywords move into, with a warning
+    (LangChain's ``model_kwargs``, LlamaIndex's ``additional_kwargs``); ``None``: pydantic's rule."""
 
     # --- where requests go and with which credentials (cfaig.GatewayConfig) -----------------------
     account_id: str | None = _config_field("account_id")
@@ -154,9 +158,16 @@ class GatewayFields(BaseModel):
     _gateway: GatewayState
 
     def __init__(self, **data: Any) -> None:
-        if "metadata" not in type(self).model_fields:
+        cls = type(self)
+        if "metadata" not in cls.model_fields:
             pop_metadata_kwarg(data)
-        super().__init__(**data)
+        coerce_timeout(data)
+        if cls._extras_field is not None:
+            move_unknown_keywords(cls, data, cls._extras_field)
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:  # a wrong type: the field named, the value never echoed
+            raise ConfigurationError(describe_validation_error(exc, what=f"{cls.__name__} settings")) from None
         # Built here rather than in a validator so the core's ConfigurationError reaches the caller as is
         # (pydantic would wrap it in a ValidationError).
         self._derive()
@@ -165,6 +176,8 @@ class GatewayFields(BaseModel):
         """Validate the fields into the core's objects (:class:`ConfigurationError` on bad input)."""
         for name in self._model_strings:
             value = getattr(self, name)
+            if value is None and type(self).model_fields[name].default is not None:
+                raise ConfigurationError(f"{name} is required: a model string such as openai/gpt-5-mini")
             for model in [value] if isinstance(value, str) else value or ():
                 parse_model(model)
         self._gateway = GatewayState.resolve(
@@ -177,7 +190,10 @@ class GatewayFields(BaseModel):
 
     def gateway_config(self) -> GatewayConfig:
         """The core configuration the connection fields describe (raises ``ConfigurationError`` on bad input)."""
-        return GatewayConfig(**{name: getattr(self, name) for name in CONFIG_FIELDS})
+        values = {name: getattr(self, name) for name in CONFIG_FIELDS}
+        if values["surface"] == "rest" and "api_key" not in self.model_fields_set:
+            values["api_key"] = None  # as in the core: CF_AIG_PROVIDER_API_KEY is not read on the REST surface
+        return GatewayConfig(**values)
 
     def gateway_options(self) -> GatewayOptions:
         """The default options the option fields describe (raises ``ConfigurationError`` on bad values)."""
