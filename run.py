@@ -99,6 +99,11 @@ def main(argv: list[str]) -> int:
     if command == "demo":
         args = [python, str(ROOT / "demo.py"), *rest]
     elif command == "test":
+        if "--cov" in rest:  # coverage starts before pytest, so modules its plugins import early are measured too
+            rest = [arg for arg in rest if arg != "--cov"]
+            tests = subprocess.run([python, "-m", "coverage", "run", "-m", "pytest", *rest], cwd=ROOT, check=False)  # noqa: S603
+            report = subprocess.run([python, "-m", "coverage", "report"], cwd=ROOT, check=False)  # noqa: S603
+            return tests.returncode or report.returncode
         args = [python, "-m", "pytest", *rest]
     elif command == "bench":
         args = [python, str(ROOT / "benchmarks" / "run.py"), *rest]

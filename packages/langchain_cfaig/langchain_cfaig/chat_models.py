@@ -496,7 +496,9 @@ def _table_profile(model: str) -> ModelProfile:
     if size is not None:
         profile["max_input_tokens"] = size.context_window
         profile["max_output_tokens"] = size.num_output
-    return profile
+    # only the keys this langchain-core's ModelProfile declares (tool_call_streaming arrived after 1.4)
+    declared = ModelProfile.__required_keys__ | ModelProfile.__optional_keys__
+    return cast("ModelProfile", {key: value for key, value in profile.items() if key in declared})
 
 
 def _json_parser(schema: dict[str, Any] | type | None, is_pydantic: bool) -> OutputParserLike[Any]:
