@@ -148,11 +148,15 @@ class BaseClient:
         meta, content_type = self._meta(response, prepared, step)
         return parse(body, content_type, meta)
 
-    def _error(self, response: httpx.Response, body: bytes, target: Target, prepared: PreparedRequest) -> GatewayError:
+    def _error(
+        self, response: httpx.Response, body: bytes, target: Target, prepared: PreparedRequest, attempt_step: int = 0
+    ) -> GatewayError:
         step = None
         provider = target.provider
         raw = response.headers.get(H_STEP)
-        if raw is not None and raw.isdigit():
+        if len(prepared.targets) > 1:  # a client-side fallback: the step is the target's, whatever the gateway says
+            step = attempt_step
+        elif raw is not None and raw.isdigit():
             step = int(raw)
             if step < len(prepared.step_models):  # a Universal request: the step names the provider
                 provider = parse_model(prepared.step_models[step]).provider
