@@ -283,7 +283,8 @@ class GatewayEmulator:
         parts = incoming.path[len("/v1/") :].split("/", 2)
         if len(parts) < 2 or not parts[0] or not parts[1]:
             raise GatewayRefusalError(404, CODE_ROUTE_NOT_FOUND, f"No route for {incoming.path}")
-        return (yield from self._gateway_route(incoming, record, parts[0], parts[1], parts[2] if len(parts) == 3 else ""))
+        sub = parts[2] if len(parts) == 3 else ""
+        return (yield from self._gateway_route(incoming, record, parts[0], parts[1], sub))
 
     def _gateway_route(
         self, incoming: Incoming, record: RecordedRequest, account: str, gateway_id: str, sub: str
