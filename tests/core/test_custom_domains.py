@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from cfaig import GatewayClient
-from cfaig.config import ENV_VARS
 from cfaig.errors import AuthenticationError, ConfigurationError
 from cfaig.testing import Fault, GatewaySettings
+from tests._protocol_env import clear_gateway_env
 from tests.core.conftest import Driver, user
 
 DOMAIN = "https://ai.example.test"
@@ -24,9 +24,7 @@ custom_domain = pytest.mark.cfaig_emulator(custom_domains={"ai.example.test": "d
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for names in ENV_VARS.values():
-        for name in names:
-            monkeypatch.delenv(name, raising=False)
+    clear_gateway_env(monkeypatch)
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from cfaig import GatewayClient
-from cfaig.config import ENV_VARS
 from cfaig.errors import AuthenticationError, ConfigurationError, NotFoundError
 from cfaig.testing import EMULATOR_ACCOUNT_ID, GatewayEmulator
+from tests._protocol_env import clear_gateway_env
 from tests.core.conftest import Driver, user
 
 TOKEN = "test-cf-aig-token"
@@ -23,10 +23,7 @@ REST_CHAT = f"/client/v4/accounts/{EMULATOR_ACCOUNT_ID}/ai/v1/chat/completions"
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for names in ENV_VARS.values():
-        for name in names:
-            monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
+    clear_gateway_env(monkeypatch)
 
 
 @pytest.mark.parametrize("model", ["z-ai/glm-4.7-flash", "alibaba/qwen3-32b", "moonshotai/kimi-k2"])
