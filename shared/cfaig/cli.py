@@ -100,7 +100,12 @@ def _parser(*, emulator_flags: bool = False) -> tuple[argparse.ArgumentParser, d
             "shell history); leave unset for stored keys (BYOK) and Unified Billing",
         )
         group.add_argument("--base-url", help="gateway root (env CF_AIG_BASE_URL)")
-        group.add_argument("--surface", choices=("gateway", "rest"), help="gateway host (default) or REST API")
+        group.add_argument(
+            "--surface", choices=("gateway", "rest"), help="gateway host (default) or REST API (env CF_AIG_SURFACE)"
+        )
+        group.add_argument(
+            "--gateway-url", help="a custom domain's gateway root, e.g. https://ai.example.com (env CF_AIG_GATEWAY_URL)"
+        )
         group.add_argument("--timeout", type=float, help="seconds before giving up (default 60)")
         group.add_argument(
             "--emulator", action="store_true", help="use the built-in local gateway emulator (no network, no keys)"
@@ -167,6 +172,7 @@ def _client(args: argparse.Namespace) -> Iterator[GatewayClient]:
         "api_key": args.api_key,
         "base_url": args.base_url,
         "surface": args.surface,
+        "gateway_url": args.gateway_url,
         "timeout": args.timeout,
     }
     fields = {key: value for key, value in fields.items() if value is not None}
@@ -176,8 +182,11 @@ def _client(args: argparse.Namespace) -> Iterator[GatewayClient]:
         return
     from cfaig.testing import EMULATOR_ACCOUNT_ID, GatewayEmulator
 
-    emulator = GatewayEmulator()
+    custom = fields.get("gateway_url") or env_default("gateway_url")()  # the emulator serves it as a custom domain
+    domains = {urlsplit(custom.strip()).hostname or "": "default"} if custom else None
+    emulator = GatewayEmulator(custom_domains=domains)
     fields.update(account_id=EMULATOR_ACCOUNT_ID, base_url=emulator.base_url, api_base_url=emulator.api_base_url)
+    fields["cf_aig_token"] = next(iter(emulator.tokens))  # the emulator's own token: never send yours to it
     with GatewayClient(transport=emulator.transport(), **fields) as client:
         yield client
 

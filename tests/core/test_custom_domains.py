@@ -136,3 +136,13 @@ def test_gateway_url_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CF_AIG_GATEWAY_URL", "not a url")
     with pytest.raises(ConfigurationError, match="CF_AIG_GATEWAY_URL"):
         GatewayClient()
+
+
+def test_the_cli_takes_a_custom_domain(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from cfaig.cli import EXIT_OK, main
+
+    assert main(["chat", "hello", "--emulator", "--gateway-url", DOMAIN, "-m", "openai/gpt-5-mini"]) == EXIT_OK
+    assert "served_by=openai/gpt-5-mini" in capsys.readouterr().err
+    monkeypatch.setenv("CF_AIG_GATEWAY_URL", DOMAIN)
+    assert main(["doctor", "--emulator", "--model", "openai/gpt-5-mini"]) == EXIT_OK
+    assert f"POST {DOMAIN}/compat/chat/completions" in capsys.readouterr().out

@@ -137,3 +137,15 @@ def test_a_gateway_only_token_on_rest_names_the_missing_permission(
     assert "Workers AI Read" in str(info.value.hint)
     assert "CLOUDFLARE_API_TOKEN" in str(info.value.hint)
     assert "gateway-run-only" not in str(info.value)
+
+
+def test_the_cli_switches_surface_by_environment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cfaig.cli import EXIT_OK, main
+
+    monkeypatch.setenv("CF_AIG_SURFACE", "rest")
+    assert main(["chat", "hello", "--emulator", "--model", "z-ai/glm-4.7-flash"]) == EXIT_OK
+    assert "served_by=z-ai/glm-4.7-flash" in capsys.readouterr().err
+    monkeypatch.setenv("CF_AIG_SURFACE", "gateway")
+    assert main(["chat", "hello", "--emulator", "--model", "z-ai/glm-4.7-flash"]) != EXIT_OK
