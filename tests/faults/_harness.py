@@ -161,6 +161,7 @@ class CallSettings:
     max_retries: int = 2
     timeout: float = 10.0
     fallbacks: tuple[str, ...] = ()
+    fallback_mode: str | None = None
     request_timeout_ms: int | None = None
     account_id: str = EMULATOR_ACCOUNT_ID
     cf_aig_token: str | None = None
@@ -183,6 +184,8 @@ def _framework_fields(base_url: str, settings: CallSettings) -> dict[str, Any]:
     fields: dict[str, Any] = {"model": MODEL, "base_url": base_url, **settings.config_fields()}
     if settings.fallbacks:
         fields["fallbacks"] = list(settings.fallbacks)
+    if settings.fallback_mode is not None:
+        fields["fallback_mode"] = settings.fallback_mode
     if settings.request_timeout_ms is not None:
         fields["request_timeout_ms"] = settings.request_timeout_ms
     return fields
@@ -192,8 +195,13 @@ def _core_call(settings: CallSettings) -> dict[str, Any]:
     call: dict[str, Any] = {}
     if settings.fallbacks:
         call["fallbacks"] = list(settings.fallbacks)
+    options: dict[str, Any] = {}
     if settings.request_timeout_ms is not None:
-        call["options"] = {"request_timeout_ms": settings.request_timeout_ms}
+        options["request_timeout_ms"] = settings.request_timeout_ms
+    if settings.fallback_mode is not None:
+        options["fallback_mode"] = settings.fallback_mode
+    if options:
+        call["options"] = options
     return call
 
 

@@ -71,7 +71,7 @@ def _universal(status: int, times: int) -> Callable[[], list[Fault]]:
     return lambda: [Fault(status=status, step=0, times=times), Fault(status=status, step=1, times=times)]
 
 
-_UNIVERSAL = CallSettings(fallbacks=(FALLBACK_MODEL,))
+_UNIVERSAL = CallSettings(fallbacks=(FALLBACK_MODEL,), fallback_mode="universal")
 _SLOW = CallSettings(timeout=0.3, max_retries=1)  # one retry: each attempt costs the full 0.3 s
 _GATEWAY_TIMEOUT = CallSettings(request_timeout_ms=100)
 _RESET_ONCE = Expect(_once(reset=True), None, 2, note="non-stream: nearest equivalent is a reset, retried")
