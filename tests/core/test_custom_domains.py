@@ -7,13 +7,13 @@ or gateway in the path), as Cloudflare documents; each test runs sync and async.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from cfaig import GatewayClient
 from cfaig.errors import AuthenticationError, ConfigurationError
 from cfaig.testing import Fault, GatewaySettings
+from cfaig.types import ChatRequest
 from tests._protocol_env import clear_gateway_env
 from tests.core.conftest import Driver, user
 
@@ -33,7 +33,7 @@ def domain(make_driver: Callable[..., Driver]) -> Driver:
     return make_driver(gateway_url=DOMAIN, account_id=None, base_url=None, cf_aig_token=TOKEN)
 
 
-def _chat(model: str = "openai/gpt-5-mini") -> dict[str, Any]:
+def _chat(model: str = "openai/gpt-5-mini") -> ChatRequest:
     return {"model": model, "messages": user()}
 
 

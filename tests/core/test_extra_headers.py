@@ -20,6 +20,7 @@ from cfaig import GatewayClient, GatewayOptions
 from cfaig import _headers as headers_module
 from cfaig.errors import ConfigurationError
 from cfaig.testing import Fault
+from cfaig.types import ChatRequest
 from tests.core.conftest import Driver, user
 
 MODEL = "openai/gpt-5-mini"
@@ -27,7 +28,7 @@ TRACE_ID = 0x4BF92F3577B34DA6A3CE929D0E0E4736
 SPAN_ID = 0x00F067AA0BA902B7
 
 
-def _chat(model: str = MODEL) -> dict[str, Any]:
+def _chat(model: str = MODEL) -> ChatRequest:
     return {"model": model, "messages": user()}
 
 

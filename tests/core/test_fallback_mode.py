@@ -8,12 +8,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from cfaig.errors import BadRequestError, ConfigurationError
 from cfaig.testing import EMULATOR_ACCOUNT_ID, Fault
+from cfaig.types import ChatRequest
 from tests.core.conftest import Driver, user
 
 MODEL = "openai/gpt-5-mini"
@@ -21,7 +21,7 @@ FALLBACK = "anthropic/claude-sonnet-4-5"
 ROOT = f"/v1/{EMULATOR_ACCOUNT_ID}/default"
 
 
-def _chat(model: str = MODEL) -> dict[str, Any]:
+def _chat(model: str = MODEL) -> ChatRequest:
     return {"model": model, "messages": user()}
 
 
