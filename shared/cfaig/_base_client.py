@@ -60,8 +60,14 @@ class BaseClient:
         cfg = self.config
         return (
             f"{type(self).__name__}(account_id={cfg.account_id!r}, gateway_id={cfg.gateway_id!r}, "
-            f"surface={cfg.surface!r}, base_url={(cfg.api_base_url if cfg.surface == 'rest' else cfg.base_url)!r})"
+            f"surface={cfg.surface!r}, base_url={self._root!r})"
         )
+
+    @property
+    def _root(self) -> str:
+        """Where requests go: the REST API's root, a custom domain, or the gateway host's root."""
+        cfg = self.config
+        return cfg.api_base_url if cfg.surface == "rest" else cfg.gateway_url or cfg.base_url
 
     # pure preparation, shared by both clients
     def _prepare_chat(
