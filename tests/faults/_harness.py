@@ -3,7 +3,7 @@
 ``run_call(layer, mode, base_url, settings)`` sends one chat request through the core client, the
 LangChain class or the LlamaIndex class, synchronously, asynchronously, streamed or async-streamed,
 and returns a :class:`CallResult`: the text or the exception, how many chunks a stream delivered before
-it failed, and how many attempts the core made (counted from its ``retrying`` debug records, which
+it failed, and how many attempts the core made (counted from its ``retrying`` and ``falling back`` records, which
 also works when nothing reached the server).
 
 ``fast_retries()`` swaps the core's retry policy for a :class:`RecordingPolicy` that records the delays
@@ -119,7 +119,8 @@ class _RetryCounter(logging.Handler):
         self.retries = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage().startswith("retrying "):
+        message = record.getMessage()
+        if message.startswith("retrying ") or "; falling back to " in message:  # a client-side fallback: one more
             self.retries += 1
 
 
