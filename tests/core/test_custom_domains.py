@@ -146,3 +146,15 @@ def test_the_cli_takes_a_custom_domain(capsys: pytest.CaptureFixture[str], monke
     monkeypatch.setenv("CF_AIG_GATEWAY_URL", DOMAIN)
     assert main(["doctor", "--emulator", "--model", "openai/gpt-5-mini"]) == EXIT_OK
     assert f"POST {DOMAIN}/compat/chat/completions" in capsys.readouterr().out
+
+
+def test_cloudflare_access_credentials_go_in_default_headers_and_are_masked() -> None:
+    access = {
+        "cf-access-token": "eyJ.jwt.value",
+        "CF-Access-Client-Id": "id.access",
+        "CF-Access-Client-Secret": "s3cr3t",
+    }
+    client = GatewayClient(gateway_url=DOMAIN, options={"default_headers": access})
+    preview = client.describe_chat(_chat())
+    assert preview.headers["cf-access-token"] == preview.headers["CF-Access-Client-Secret"] == "**********"
+    assert preview.headers["CF-Access-Client-Id"] == "id.access"
