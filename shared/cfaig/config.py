@@ -67,9 +67,12 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
 }
 """Field name -> the environment variables that can supply it, first match wins. On the REST surface
 ``cf_aig_token`` comes from ``CLOUDFLARE_API_TOKEN`` first, then ``CF_AIG_TOKEN`` (REST needs a Cloudflare API
-token with Workers AI permission, which a gateway-only token lacks), and ``CF_AIG_PROVIDER_API_KEY`` is not read
-(that surface authenticates with the Cloudflare token only)."""
+token with Workers AI permission, which a gateway-only token lacks), and ``CF_AIG_PROVIDER_API_KEY`` and
+``CF_AIG_GATEWAY_URL`` are not read (that surface authenticates with the Cloudflare token only, and Cloudflare's
+REST API serves no custom domain)."""
 
+_NOT_READ_ON_REST: Final = frozenset({"api_key", "gateway_url"})
+"""Fields whose environment variable the REST surface ignores: it takes no provider key and no custom domain."""
 _REST_TOKEN_ENV: Final = (ENV_API_TOKEN, ENV_CF_AIG_TOKEN)
 """Where the REST surface's token comes from, first match wins."""
 _ACCOUNT_ID_REQUIRED: Final = (
@@ -194,7 +197,7 @@ class GatewayConfig(BaseModel):
             if token is not None:
                 data["cf_aig_token"] = token
         for field in ENV_VARS:
-            if field not in data and not (rest and field == "api_key"):
+            if field not in data and not (rest and field in _NOT_READ_ON_REST):
                 value = _from_env(field)
                 if value is not None:
                     data[field] = value
@@ -267,7 +270,7 @@ class GatewayConfig(BaseModel):
         return self.gateway_url or f"{self.base_url}/{self.account_id}/{self.gateway_id}"
 
     @model_validator(mode="after")
-    def _check_transport_security(self) -> GatewayConfig:
+    def _check_roots(self) -> GatewayConfig:
         if self.surface == "rest" and self.gateway_url is not None:
             raise ValueError(
                 "gateway_url (a custom domain) works with the gateway host only; Cloudflare's REST API does not "
@@ -275,6 +278,10 @@ class GatewayConfig(BaseModel):
             )
         if self.account_id is None and (self.surface == "rest" or self.gateway_url is None):
             raise ValueError(_ACCOUNT_ID_REQUIRED)
+        return self
+
+    @model_validator(mode="after")
+    def _check_transport_security(self) -> GatewayConfig:
         has_credentials = self.cf_aig_token is not None or self.api_key is not None
         root = self.api_base_url if self.surface == "rest" else self.gateway_url or self.base_url
         parts = urlsplit(root)

@@ -133,6 +133,8 @@ def test_gateway_url_rules(monkeypatch: pytest.MonkeyPatch) -> None:
         GatewayClient()
     with pytest.raises(ConfigurationError, match="account_id is required"):
         GatewayClient(surface="rest", cf_aig_token=TOKEN)
+    monkeypatch.setenv("CF_AIG_GATEWAY_URL", DOMAIN)  # the REST surface does not read it: no custom domain there
+    assert GatewayClient(surface="rest", account_id="acct").config.gateway_url is None
     monkeypatch.setenv("CF_AIG_GATEWAY_URL", "not a url")
     with pytest.raises(ConfigurationError, match="CF_AIG_GATEWAY_URL"):
         GatewayClient()

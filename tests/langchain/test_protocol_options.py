@@ -90,6 +90,7 @@ def test_cf_aig_surface_switches_the_classes_without_code_changes(
     cfaig_driver: Driver, cfaig_gateway: EmulatorServer, clean_env: pytest.MonkeyPatch
 ) -> None:
     use_rest_surface(clean_env, cfaig_gateway)
+    clean_env.setenv("CF_AIG_GATEWAY_URL", "https://ai.example.com")  # a gateway-host setting: REST ignores it
     message = cfaig_driver.on(ChatCloudflareAIGateway(model="z-ai/glm-4.7-flash"), "invoke", "hi")
     assert_sent_on_rest(cfaig_gateway, "z-ai/glm-4.7-flash")
     assert message.response_metadata["model_name"] == "z-ai/glm-4.7-flash"

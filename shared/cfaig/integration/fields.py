@@ -205,9 +205,9 @@ class GatewayFields(BaseModel):
         """The core configuration the connection fields describe (raises ``ConfigurationError`` on bad input)."""
         values = {name: getattr(self, name) for name in CONFIG_FIELDS}
         if values["surface"] == "rest":
-            # As in the core: CF_AIG_PROVIDER_API_KEY is not read on the REST surface, and its token comes from
-            # CLOUDFLARE_API_TOKEN before CF_AIG_TOKEN (the core reads them when the field was not passed).
-            for name in ("api_key", "cf_aig_token"):
+            # As in the core: CF_AIG_PROVIDER_API_KEY and CF_AIG_GATEWAY_URL are not read on the REST surface, and
+            # its token comes from CLOUDFLARE_API_TOKEN before CF_AIG_TOKEN (the core reads them when not passed).
+            for name in ("api_key", "cf_aig_token", "gateway_url"):
                 if name not in self.model_fields_set:
                     values[name] = None
         return GatewayConfig(**values)
