@@ -24,6 +24,7 @@ from cfaig._constants import (
     MAX_RETRY_DELAY_MS,
     MIN_CACHE_TTL,
 )
+from cfaig._redact import redact_headers
 from cfaig.config import describe_validation_error
 from cfaig.errors import ConfigurationError
 
@@ -142,6 +143,10 @@ class GatewayOptions(BaseModel):
         if override.default_headers and self.default_headers:
             update["default_headers"] = merge_headers(self.default_headers, override.default_headers)
         return self.model_copy(update=update)
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, (redact_headers(value) if name == "default_headers" and value else value)
 
     @property
     def is_empty(self) -> bool:

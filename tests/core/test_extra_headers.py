@@ -178,3 +178,9 @@ def test_without_opentelemetry_no_trace_headers(driver: Driver, monkeypatch: pyt
 def test_malformed_trace_ids_are_configuration_errors(field: str, value: str) -> None:
     with pytest.raises(ConfigurationError, match=field):
         GatewayOptions(**{field: value})
+
+
+def test_a_credential_in_default_headers_is_masked_in_the_options_repr() -> None:
+    options = GatewayOptions(default_headers={"cf-access-token": "eyJ-access-jwt", "X-Team": "search"})
+    assert "eyJ-access-jwt" not in repr(options)
+    assert "search" in repr(options)

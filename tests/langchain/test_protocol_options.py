@@ -4,6 +4,7 @@ surface chosen by CF_AIG_SURFACE, and a custom domain's gateway_url. Each test r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -106,3 +107,12 @@ def test_gateway_url_sends_to_the_custom_domain(
     clean_env.setenv("CF_AIG_GATEWAY_URL", root)
     cfaig_driver.on(CloudflareAIGatewayEmbeddings(cf_aig_token=TOKEN), "embed_query", "a cat")
     assert_custom_domain_paths(server)
+
+
+def test_default_headers_are_never_shown_or_dumped(clients: dict[str, Any]) -> None:
+    from langchain_core.load import dumpd
+
+    model = chat(clients, default_headers={"cf-access-token": "eyJ-access-jwt"})
+    assert "eyJ-access-jwt" not in repr(model)
+    assert "eyJ-access-jwt" not in json.dumps(dumpd(model))
+    assert "eyJ-access-jwt" not in json.dumps(model.model_dump(), default=str)

@@ -4,6 +4,7 @@ surface chosen by CF_AIG_SURFACE, and a custom domain's gateway_url. Each test r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -113,3 +114,10 @@ def test_gateway_url_sends_to_the_custom_domain(
     clean_env.setenv("CF_AIG_GATEWAY_URL", root)
     cfaig_driver.on(CloudflareAIGatewayEmbedding(cf_aig_token=TOKEN), "get_query_embedding", "a cat")
     assert_custom_domain_paths(server)
+
+
+def test_default_headers_are_never_shown_or_dumped(clients: dict[str, Any]) -> None:
+    llm = CloudflareAIGatewayLLM(model=MODEL, default_headers={"cf-access-token": "eyJ-access-jwt"}, **clients)
+    assert "eyJ-access-jwt" not in repr(llm)
+    assert "eyJ-access-jwt" not in llm.to_json()
+    assert "eyJ-access-jwt" not in json.dumps(llm.to_dict(), default=str)

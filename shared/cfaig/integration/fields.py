@@ -145,7 +145,9 @@ class GatewayFields(BaseModel):
     no_wholesale: bool | None = _option_field("no_wholesale")
     # fallbacks, extra headers, tracing, prompt caching (issue 11 parts 4 and 5)
     fallback_mode: Literal["client", "universal"] | None = _option_field("fallback_mode")
-    default_headers: dict[str, str] | None = _option_field("default_headers")
+    default_headers: dict[str, str] | None = Field(  # may hold credentials (Cloudflare Access): not shown, not dumped
+        default=None, description=_OPTION_DOCS.get("default_headers"), exclude=True, repr=False
+    )
     session_affinity: str | None = _option_field("session_affinity")
     otel_trace_id: str | None = _option_field("otel_trace_id")
     otel_parent_span_id: str | None = _option_field("otel_parent_span_id")
