@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -16,7 +17,7 @@ from cfaig._error_mapping import make_status_error
 from cfaig._logging import setup_from_env
 from cfaig._redact import scrub
 from cfaig._request import Endpoint, PreparedRequest, RequestBuilder, RequestPreview, Target
-from cfaig._response import parse_meta
+from cfaig._response import parse_embeddings, parse_meta
 from cfaig._retry import RetryPolicy
 from cfaig._streaming import StreamDecoder
 from cfaig._transports._httpx import gateway_headers
@@ -25,7 +26,7 @@ from cfaig.errors import ConfigurationError, GatewayError
 from cfaig.model_ref import parse_model
 from cfaig.options import GatewayOptions
 from cfaig.providers import embedding_support
-from cfaig.types import ChatRequest, EmbeddingRequest, GatewayMeta
+from cfaig.types import ChatRequest, EmbeddingRequest, EmbeddingResponse, GatewayMeta
 
 __all__ = ["BaseClient"]
 
@@ -123,6 +124,12 @@ class BaseClient:
                 request["extra_body"] = extra_body
             requests.append(request)
         return requests
+
+    @staticmethod
+    def _embeddings_parser(request: EmbeddingRequest) -> Callable[[bytes, str, GatewayMeta], EmbeddingResponse]:
+        """``parse_embeddings`` checking the answer against the number of inputs of ``request`` (validated)."""
+        texts = request["input"]
+        return functools.partial(parse_embeddings, expected=1 if isinstance(texts, str) else len(texts))
 
     @staticmethod
     def _meta(response: httpx.Response, prepared: PreparedRequest, step: int) -> tuple[GatewayMeta, str]:

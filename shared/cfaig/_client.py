@@ -20,7 +20,7 @@ import httpx
 from cfaig._base_client import BaseClient
 from cfaig._error_mapping import map_transport_errors
 from cfaig._request import Endpoint, PreparedRequest
-from cfaig._response import parse_chat, parse_embeddings
+from cfaig._response import parse_chat
 from cfaig._retry import Attempt, RetryPolicy, attempts
 from cfaig._streaming import AsyncChatStream, ChatStream
 from cfaig._transports import _aiohttp
@@ -144,7 +144,7 @@ class GatewayClient(BaseClient):
         """Embed one text or a list of texts through the provider's OpenAI-compatible embeddings endpoint."""
         prepared = self._builder.embeddings(request, options=GatewayOptions.coerce(options))
         response, step = self._run(prepared)
-        return self._parse(parse_embeddings, self._read(response), response, prepared, step)
+        return self._parse(self._embeddings_parser(request), self._read(response), response, prepared, step)
 
     def embed_many(
         self,
@@ -360,7 +360,7 @@ class AsyncGatewayClient(BaseClient):
         prepared = self._builder.embeddings(request, options=GatewayOptions.coerce(options))
         response, step = await self._run(prepared)
         body = await self._read(response)
-        return self._parse(parse_embeddings, body, response, prepared, step)
+        return self._parse(self._embeddings_parser(request), body, response, prepared, step)
 
     async def embed_many(
         self,
