@@ -17,7 +17,7 @@ from cfaig._error_mapping import make_status_error
 from cfaig._logging import setup_from_env
 from cfaig._redact import scrub
 from cfaig._request import Endpoint, PreparedRequest, RequestBuilder, RequestPreview, Target
-from cfaig._response import parse_embeddings, parse_meta
+from cfaig._response import parse_embeddings, parse_meta, small_int
 from cfaig._retry import RetryPolicy
 from cfaig._streaming import StreamDecoder
 from cfaig._transports._httpx import gateway_headers
@@ -156,13 +156,10 @@ class BaseClient:
         return parse(body, content_type, meta)
 
     def _error(self, response: httpx.Response, body: bytes, target: Target, prepared: PreparedRequest) -> GatewayError:
-        step = None
         provider = target.provider
-        raw = response.headers.get(H_STEP)
-        if raw is not None and raw.isdigit():
-            step = int(raw)
-            if step < len(prepared.step_models):  # a Universal request: the step names the provider
-                provider = parse_model(prepared.step_models[step]).provider
+        step = small_int(response.headers.get(H_STEP))
+        if step is not None and step < len(prepared.step_models):  # a Universal request: the step names the provider
+            provider = parse_model(prepared.step_models[step]).provider
         error = make_status_error(
             response.status_code,
             body,

@@ -17,6 +17,7 @@ import httpx
 from cfaig._constants import H_LOG_ID, H_REQUEST_ID
 from cfaig._gateway_codes import gateway_code
 from cfaig._redact import excerpt
+from cfaig._response import small_int
 from cfaig._retry import parse_retry_after
 from cfaig.errors import (
     AuthenticationError,
@@ -172,7 +173,8 @@ def _clean_code(code: Any) -> int | str | None:
     if isinstance(code, int):
         return code
     if isinstance(code, str) and code:
-        return int(code) if code.isdigit() else code[:80]
+        number = small_int(code, 9)
+        return number if number is not None else code[:80]
     return None
 
 
@@ -208,6 +210,14 @@ def map_transport_errors(*, provider: str | None = None, step: int | None = None
             provider=provider,
             step=step,
             hint="raise timeout=..., or set request_timeout_ms to let the gateway give up first",
+        ) from exc
+    except httpx.DecodingError as exc:  # a RequestError, but neither a TransportError nor a StreamError
+        raise GatewayConnectionError(
+            f"connection failed: the response body could not be decoded ({exc})",
+            provider=provider,
+            step=step,
+            hint="its Content-Encoding (gzip, deflate, ...) is corrupt: something between you and the gateway "
+            "garbled it; the request may be retried",
         ) from exc
     except (httpx.TransportError, httpx.StreamError) as exc:
         raise _connection_error(exc, provider, step) from exc

@@ -30,7 +30,7 @@ Endpoint = Literal["unified", "provider"]
 """``"unified"``: the compat endpoint, any provider, OpenAI shape. ``"provider"``: the provider's own
 OpenAI-compatible route on the gateway (``/openai/chat/completions``, ``/workers-ai/v1/...``)."""
 
-_LOG_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_LOG_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # re.fullmatch: ``$`` would accept a trailing newline
 _RESERVED_BODY_KEYS = frozenset({"model", "messages", "stream"})
 
 
@@ -303,7 +303,7 @@ class RequestBuilder:
 
     def feedback(self, log_id: str, fields: Mapping[str, Any]) -> PreparedRequest:
         """``PATCH .../logs/{log_id}`` with the fields of :meth:`GatewayClient.feedback` that are not None."""
-        if not isinstance(log_id, str) or not _LOG_ID.match(log_id):
+        if not isinstance(log_id, str) or not _LOG_ID.fullmatch(log_id):
             raise ConfigurationError("log_id must be the value of a cf-aig-log-id header")
         body = {name: value for name, value in fields.items() if value is not None}
         if not body:

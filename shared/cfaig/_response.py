@@ -15,9 +15,23 @@ from cfaig._redact import excerpt
 from cfaig.errors import MalformedResponseError
 from cfaig.types import ChatCompletion, EmbeddingResponse, GatewayMeta
 
-__all__ = ["parse_chat", "parse_embeddings", "parse_meta"]
+__all__ = ["parse_chat", "parse_embeddings", "parse_meta", "small_int"]
 
 _M = TypeVar("_M", bound=BaseModel)
+
+
+def small_int(raw: str | None, max_digits: int = 6) -> int | None:
+    """``raw`` as an int when it is a short run of ASCII digits (surrounding spaces allowed), else None.
+
+    For values a server or proxy controls (``cf-aig-step``, error codes): ``str.isdigit`` accepts
+    Unicode digits such as ``²`` that ``int()`` refuses, and ``int()`` refuses more than 4,300 digits.
+    """
+    if raw is None:
+        return None
+    text = raw.strip()
+    if not text or len(text) > max_digits or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
 
 
 def parse_meta(
@@ -29,10 +43,7 @@ def parse_meta(
     client_step: int | None = None,
 ) -> GatewayMeta:
     """Read the ``cf-aig-*`` response headers, and work out which model answered."""
-    raw_step = headers.get(H_STEP)
-    step: int | None = None
-    if raw_step is not None and raw_step.strip().isdigit():
-        step = int(raw_step)
+    step = small_int(headers.get(H_STEP))
     served_by = requested
     if step_models:
         if step is not None and step < len(step_models):

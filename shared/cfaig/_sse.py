@@ -144,7 +144,7 @@ class SSEDecoder:
         elif name == b"id":
             if b"\x00" not in value:
                 self._id = value.decode("utf-8", errors="replace")
-        elif name == b"retry" and value.isdigit():
+        elif name == b"retry" and value.isdigit() and len(value) <= 9:  # int() refuses 4,300+ digits
             self._retry = int(value)
 
     def _dispatch(self) -> ServerSentEvent:

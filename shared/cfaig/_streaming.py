@@ -296,21 +296,26 @@ class StreamDecoder:
             except ValidationError:
                 if not data.strip():  # a blank event carries nothing
                     continue
-                raise MalformedResponseError(
-                    "the stream carried an event that is not a JSON chat chunk",
-                    status_code=self.meta.status_code,
-                    log_id=self.meta.log_id,
-                    provider=self.provider,
-                    body_excerpt=excerpt(data.decode("utf-8", errors="replace")),
-                ) from None
+                raise self._malformed("the stream carried an event that is not a JSON chat chunk", data) from None
             if chunk.__pydantic_extra__ and "error" in chunk.__pydantic_extra__ and not chunk.choices:
                 raise self._stream_error(data)
             add(chunk)
             yield chunk
 
+    def _malformed(self, message: str, data: bytes) -> MalformedResponseError:
+        return MalformedResponseError(
+            message,
+            status_code=self.meta.status_code,
+            log_id=self.meta.log_id,
+            provider=self.provider,
+            body_excerpt=excerpt(data.decode("utf-8", errors="replace")),
+        )
+
     def _stream_error(self, data: bytes) -> Exception:
         try:
             payload = json.loads(data)
+        except RecursionError:  # nested deeper than the parser goes: no error a server means to send
+            return self._malformed("the stream carried an error event nested too deeply to read", data)
         except ValueError:
             payload = {"error": {"message": data.decode("utf-8", errors="replace")}}
         if not isinstance(payload, dict):
