@@ -132,8 +132,8 @@ class GatewayClient(BaseClient):
         fallbacks: Sequence[str] | None = None,
         endpoint: Endpoint = "unified",
     ) -> ChatStream:
-        """Open a streamed chat completion. Errors before the first byte are retried like ``chat``;
-        once the stream is open nothing is retried silently. Iterate it, or use it as a context manager."""
+        """Open a streamed chat completion. Errors until the response headers are retried like ``chat``;
+        once a 2xx stream is open nothing is retried silently. Iterate it, or use it as a context manager."""
         prepared = self._prepare_chat(request, options, fallbacks, True, endpoint)
         response, step = self._run(prepared, stream=True)
         return ChatStream(response, self._decoder(response, prepared, step))
@@ -194,7 +194,7 @@ class GatewayClient(BaseClient):
         fallbacks: Sequence[str] | None = None,
     ) -> ResponsesStream:
         """Open a streamed Responses API call: typed events, ``.accumulator`` and ``get_final_response()``.
-        Errors before the first byte are retried like :meth:`responses`; a stream cut before
+        Errors until the response headers are retried like :meth:`responses`; a stream cut before
         ``response.completed`` raises :class:`~cfaig.errors.IncompleteStreamError`."""
         from cfaig._responses_stream import ResponsesStream, open_decoder
 

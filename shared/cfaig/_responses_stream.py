@@ -360,7 +360,8 @@ class ResponsesDecoder:
         return self._events(self._sse.iter_feed(data))
 
     def finish(self) -> list[ResponsesEvent]:
-        """Call at end of body: flushes the decoder and raises if ``response.completed`` never came."""
+        """Call at end of body: raises if ``response.completed`` never came (an event the body ended in is
+        discarded, per WHATWG: a cut inside an event is an incomplete stream)."""
         events = list(self._events(self._sse.flush()))
         if not self.done:
             raise IncompleteStreamError(

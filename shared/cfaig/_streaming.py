@@ -253,8 +253,14 @@ class StreamDecoder:
         return self._chunks(self._sse.iter_payloads(data))
 
     def finish(self) -> list[ChatCompletionChunk]:
-        """Call at end of body: flushes the decoder and raises if ``[DONE]`` never came."""
-        chunks = list(self._chunks(self._sse.flush()))
+        """Call at end of body: raises if ``[DONE]`` never came.
+
+        An event the body ended in is discarded (WHATWG), so a cut inside an event is an incomplete
+        stream, not a malformed one; only a ``data: [DONE]`` line that lacks its blank line still counts.
+        """
+        chunks: list[ChatCompletionChunk] = list(self._chunks(self._sse.flush()))
+        if not self.done and _is_done_line(self._sse.discarded):
+            self.done = True
         if not self.done:
             raise IncompleteStreamError(
                 f"the stream ended after {self.accumulator.chunks} chunks without its [DONE] terminator; "
@@ -286,7 +292,7 @@ class StreamDecoder:
             else:
                 data = event.data
                 named = event.event
-            if data == _DONE:
+            if data[:6] == _DONE:  # openai-python: startswith("[DONE]"), so "[DONE] " ends a stream too
                 self.done = True
                 continue
             if (named == "error" and data.strip()) or data.startswith(b'{"error"'):
@@ -325,11 +331,29 @@ class StreamDecoder:
         return scrub(error, self._secrets)
 
 
+def _is_done_line(text: bytes) -> bool:
+    """Whether ``text`` (an unterminated event) is one ``data: [DONE]`` line."""
+    line = text.strip()
+    return line[:5] == b"data:" and b"\n" not in line and line[5:].lstrip()[:6] == _DONE
+
+
+def _sniff_json(head: bytes) -> bool:
+    """Whether a body whose content type says neither SSE nor JSON starts as a JSON document."""
+    return head.lstrip()[:1] in (b"{", b"[")
+
+
 class _StreamBase:
     def __init__(self, response: httpx.Response, decoder: StreamDecoder) -> None:
         self.response = response
         self._decoder = decoder
-        self._buffered = "text/event-stream" not in response.headers.get("content-type", "")
+        content_type = response.headers.get("content-type", "")
+        self._content_type = content_type
+        self._buffered = "text/event-stream" not in content_type and any(
+            kind in content_type for kind in ("json", "html", "xml")
+        )
+        # A proxy may rewrite an SSE body's type (text/plain, application/octet-stream) or drop it: as in
+        # openai-python it is read as a stream, unless its first bytes are a JSON document (a buffered answer).
+        self._sniff = not self._buffered and "text/event-stream" not in content_type
 
     @property
     def meta(self) -> GatewayMeta:
@@ -360,10 +384,24 @@ class ChatStream(_StreamBase):
         try:
             with map_transport_errors(provider=decoder.provider):
                 if self._buffered:
-                    yield from decoder.whole_body(self.response.read(), self.response.headers.get("content-type", ""))
+                    yield from decoder.whole_body(self.response.read(), self._content_type)
                     return
-                for data in self.response.iter_bytes():
-                    yield from decoder.iter_feed(data)
+                body = self.response.iter_bytes()
+                if self._sniff:
+                    head = b""
+                    for data in body:
+                        head += data
+                        if head.strip():
+                            break
+                    if _sniff_json(head):
+                        yield from decoder.whole_body(head + b"".join(body), self._content_type)
+                        return
+                    yield from decoder.iter_feed(head)
+                if not decoder.done:
+                    for data in body:
+                        yield from decoder.iter_feed(data)
+                        if decoder.done:  # the terminator: stop reading, even if the connection stays open
+                            break
             yield from decoder.finish()
         finally:
             self.response.close()
@@ -385,19 +423,38 @@ class AsyncChatStream(_StreamBase):
 
     async def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
         decoder = self._decoder
+        body = self.response.aiter_bytes()
         try:
             with map_transport_errors(provider=decoder.provider):
                 if self._buffered:
-                    body = await self.response.aread()
-                    for chunk in decoder.whole_body(body, self.response.headers.get("content-type", "")):
+                    for chunk in decoder.whole_body(await self.response.aread(), self._content_type):
                         yield chunk
                     return
-                async for data in self.response.aiter_bytes():
-                    for chunk in decoder.iter_feed(data):
+                if self._sniff:
+                    head = b""
+                    async for data in body:
+                        head += data
+                        if head.strip():
+                            break
+                    if _sniff_json(head):
+                        rest = [data async for data in body]
+                        for chunk in decoder.whole_body(head + b"".join(rest), self._content_type):
+                            yield chunk
+                        return
+                    for chunk in decoder.iter_feed(head):
                         yield chunk
+                if not decoder.done:
+                    async for data in body:
+                        for chunk in decoder.iter_feed(data):
+                            yield chunk
+                        if decoder.done:  # the terminator: stop reading, even if the connection stays open
+                            break
             for chunk in decoder.finish():
                 yield chunk
         finally:
+            closing = getattr(body, "aclose", None)
+            if closing is not None:
+                await closing()
             await self.response.aclose()
 
     async def close(self) -> None:

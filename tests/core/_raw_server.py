@@ -8,6 +8,7 @@ out after a few seconds and the server stops on ``close()``.
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from types import TracebackType
@@ -17,6 +18,17 @@ CHUNK = (
     b'{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m",'
     b'"choices":[{"index":0,"delta":{"content":"%s"}}]}'
 )
+
+CHAT_OK = json.dumps(
+    {
+        "id": "x",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "hello"}, "finish_reason": "stop"}],
+    }
+).encode()
+"""A whole chat completion whose text is ``hello``."""
 
 
 def http(body: bytes, status: str = "200 OK", *, content_type: str = "application/json", extra: str = "") -> bytes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,6 +17,8 @@ import pytest
 from cfaig import AsyncGatewayClient, GatewayClient
 from cfaig.errors import MalformedResponseError
 from tests.core._raw_server import ACCOUNT, RawServer, http
+
+pytestmark = pytest.mark.usefixtures("fresh_shared_clients")
 
 MODEL = "openai/text-embedding-3-small"
 TEXTS = ["a", "b", "c"]
@@ -127,15 +129,6 @@ CALLS: dict[str, Callable[[str], list[list[float]]]] = {
     "llamaindex-sync": _llamaindex,
     "llamaindex-async": _llamaindex_async,
 }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_shared_clients() -> Iterator[None]:
-    from tests.faults._harness import clear_shared
-
-    clear_shared()
-    yield
-    clear_shared()
 
 
 @pytest.mark.parametrize("call", CALLS)

@@ -13,7 +13,7 @@ import asyncio
 import gzip
 import json
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -26,29 +26,16 @@ from cfaig.errors import (
     MalformedResponseError,
     ServerError,
 )
-from tests.core._raw_server import ACCOUNT, RawServer, chunk_event, http, sse
-from tests.faults._harness import LAYERS, MODES, CallSettings, Layer, Mode, clear_shared, run_call
+from tests.core._raw_server import ACCOUNT, CHAT_OK, RawServer, chunk_event, http, sse
+from tests.faults._harness import LAYERS, MODES, CallSettings, Layer, Mode, run_call
 
-OK = json.dumps(
-    {
-        "id": "x",
-        "object": "chat.completion",
-        "created": 1,
-        "model": "m",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "hello"}, "finish_reason": "stop"}],
-    }
-).encode()
+pytestmark = pytest.mark.usefixtures("fresh_shared_clients")
+
+OK = CHAT_OK
 STREAM = chunk_event("hel") + chunk_event("lo") + b"data: [DONE]\n\n"
 EMBEDDINGS = json.dumps({"object": "list", "data": [{"index": 0, "embedding": [0.5, 0.25]}]}).encode()
 REQUEST: Any = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 NO_RETRY = CallSettings(max_retries=0, timeout=5)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_shared_clients() -> Iterator[None]:
-    clear_shared()
-    yield
-    clear_shared()
 
 
 def _corrupt(data: bytes, encoding: str) -> bytes:
