@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 
 from cfaig.testing import GatewayEmulator
 from cfaig.testing.pytest_plugin import Driver as PluginDriver
+from cfaig.types import ChatMessageParam
 
 
 class Driver(PluginDriver):
@@ -40,5 +40,5 @@ def fresh_shared_clients() -> Iterator[None]:
     clear_shared()
 
 
-def user(text: str = "Hello there") -> list[dict[str, Any]]:
+def user(text: str = "Hello there") -> list[ChatMessageParam]:
     return [{"role": "user", "content": text}]
