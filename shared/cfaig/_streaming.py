@@ -397,7 +397,7 @@ class ChatStream(_StreamBase):
                         yield from decoder.whole_body(head + b"".join(body), self._content_type)
                         return
                     yield from decoder.iter_feed(head)
-                if not decoder.done:
+                if not self.completed:  # the sniffed head may have held the whole stream
                     for data in body:
                         yield from decoder.iter_feed(data)
                         if decoder.done:  # the terminator: stop reading, even if the connection stays open
@@ -443,7 +443,7 @@ class AsyncChatStream(_StreamBase):
                         return
                     for chunk in decoder.iter_feed(head):
                         yield chunk
-                if not decoder.done:
+                if not self.completed:  # the sniffed head may have held the whole stream
                     async for data in body:
                         for chunk in decoder.iter_feed(data):
                             yield chunk
