@@ -13,9 +13,8 @@ from typing import Any, Literal, TypeVar
 import httpx
 
 from cfaig._constants import H_STEP
-from cfaig._error_mapping import make_status_error
+from cfaig._error_mapping import make_status_error, map_transport_errors
 from cfaig._logging import setup_from_env
-from cfaig._redact import scrub
 from cfaig._request import Endpoint, PreparedRequest, RequestBuilder, RequestPreview, Target
 from cfaig._response import parse_embeddings, parse_meta, small_int
 from cfaig._retry import RetryPolicy
@@ -153,14 +152,16 @@ class BaseClient:
         step: int,
     ) -> _T:
         meta, content_type = self._meta(response, prepared, step)
-        return parse(body, content_type, meta)
+        with map_transport_errors(secrets=self._secrets):  # a 2xx body may echo a key: scrubbed there
+            return parse(body, content_type, meta)
 
     def _error(self, response: httpx.Response, body: bytes, target: Target, prepared: PreparedRequest) -> GatewayError:
         provider = target.provider
         step = small_int(response.headers.get(H_STEP))
         if step is not None and step < len(prepared.step_models):  # a Universal request: the step names the provider
             provider = parse_model(prepared.step_models[step]).provider
-        error = make_status_error(
+        # raised by the caller through map_transport_errors, which scrubs it
+        return make_status_error(
             response.status_code,
             body,
             response.headers,
@@ -168,7 +169,6 @@ class BaseClient:
             gateway_id=prepared.gateway_id,
             step=step,
         )
-        return scrub(error, self._secrets)
 
     def _decoder(self, response: httpx.Response, prepared: PreparedRequest, step: int) -> StreamDecoder:
         meta, _ = self._meta(response, prepared, step)

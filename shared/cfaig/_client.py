@@ -92,18 +92,18 @@ class GatewayClient(BaseClient):
     def _send(self, prepared: PreparedRequest, attempt: Attempt, stream: bool) -> httpx.Response | GatewayError:
         target = attempt.target
         try:
-            with map_transport_errors(provider=target.provider, step=attempt.step):
+            with map_transport_errors(provider=target.provider, step=attempt.step, secrets=self._secrets):
                 response = self._pool.send(prepared.method, target.url, target.headers, target.body, stream=stream)
                 if response.status_code < 400:
                     return response
                 body = response.read()
                 response.close()
-        except GatewayError as error:
+                raise self._error(response, body, target, prepared)
+        except GatewayError as error:  # typed and scrubbed by the boundary: the retry plan decides
             return error
-        return self._error(response, body, target, prepared)
 
     def _read(self, response: httpx.Response) -> bytes:
-        with map_transport_errors():
+        with map_transport_errors(secrets=self._secrets):
             return response.read()
 
     def chat(
@@ -312,18 +312,18 @@ class AsyncGatewayClient(BaseClient):
     ) -> httpx.Response | GatewayError:
         target = attempt.target
         try:
-            with map_transport_errors(provider=target.provider, step=attempt.step):
+            with map_transport_errors(provider=target.provider, step=attempt.step, secrets=self._secrets):
                 response = await pool.send(prepared.method, target.url, target.headers, target.body, stream=stream)
                 if response.status_code < 400:
                     return cast(httpx.Response, response)  # or aiohttp's, shaped like it
                 body = await response.aread()
                 await response.aclose()
-        except GatewayError as error:
+                raise self._error(cast(httpx.Response, response), body, target, prepared)
+        except GatewayError as error:  # typed and scrubbed by the boundary: the retry plan decides
             return error
-        return self._error(cast(httpx.Response, response), body, target, prepared)
 
     async def _read(self, response: httpx.Response) -> bytes:
-        with map_transport_errors():
+        with map_transport_errors(secrets=self._secrets):
             return await response.aread()
 
     async def chat(

@@ -1,14 +1,19 @@
 """The only code that writes request headers: both auth headers, every ``cf-aig-*`` option, User-Agent.
 
-It is also the only place a secret is unwrapped (redaction is ``_redact``'s job).
+It is also the only place a secret is unwrapped (redaction is ``_redact``'s job): credential values stay
+``SecretStr`` in every request object (``Target``, ``PreparedRequest``) and frame local, and
+:func:`wire_headers` unwraps them inside the I/O call that builds the HTTP request, so an error tracker
+that captures locals or a repr shows no ``Bearer`` token.
 """
 
 from __future__ import annotations
 
 import json
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from pydantic import SecretStr
 
 from cfaig._constants import (
     H_AUTHORIZATION,
@@ -36,52 +41,78 @@ from cfaig.options import GatewayOptions
 
 __all__ = [
     "USER_AGENT",
+    "HeaderValue",
     "base_headers",
     "management_headers",
     "option_headers",
     "step_headers",
+    "wire_headers",
 ]
 
 USER_AGENT = f"cfaig/{__version__} python/{platform.python_version()}"
+
+
+HeaderValue = str | SecretStr
+"""A request header's value: plain text, or a credential kept wrapped until :func:`wire_headers`."""
+
+
+def _bearer(secret: SecretStr) -> SecretStr:
+    return SecretStr(f"Bearer {secret.get_secret_value()}")
+
+
+def wire_headers(headers: Mapping[str, HeaderValue]) -> dict[str, str]:
+    """The headers as sent, credentials unwrapped: call it inline in the I/O call, never into a local."""
+    return {
+        name: value.get_secret_value() if isinstance(value, SecretStr) else value for name, value in headers.items()
+    }
 
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def base_headers(config: GatewayConfig) -> dict[str, str]:
+def base_headers(config: GatewayConfig) -> dict[str, HeaderValue]:
     """Headers every request of a client carries: content type, user agent and authentication.
 
     Gateway host: ``cf-aig-authorization`` with the gateway token, ``Authorization`` with the provider
     key only when one is set (stored keys and Unified Billing send none). REST surface: one
     ``Authorization`` with the Cloudflare token and ``cf-aig-gateway-id``.
     """
-    headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": USER_AGENT}
+    headers: dict[str, HeaderValue] = {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "User-Agent": USER_AGENT,
+    }
     if config.surface == "rest":
         if config.cf_aig_token is not None:
-            headers[H_AUTHORIZATION] = f"Bearer {config.cf_aig_token.get_secret_value()}"
+            headers[H_AUTHORIZATION] = _bearer(config.cf_aig_token)
         headers[H_GATEWAY_ID] = config.gateway_id
         return headers
     if config.cf_aig_token is not None:
-        headers[H_CF_AIG_AUTHORIZATION] = f"Bearer {config.cf_aig_token.get_secret_value()}"
+        headers[H_CF_AIG_AUTHORIZATION] = _bearer(config.cf_aig_token)
     if config.api_key is not None:
-        headers[H_AUTHORIZATION] = f"Bearer {config.api_key.get_secret_value()}"
+        headers[H_AUTHORIZATION] = _bearer(config.api_key)
     return headers
 
 
 def step_headers(config: GatewayConfig) -> dict[str, str]:
-    """Headers inside one Universal-endpoint step: the provider key travels with the step."""
+    """Headers inside one Universal-endpoint step: the provider key travels with the step (in the JSON
+    body, so it is unwrapped here; ``Target.__repr__`` never shows a body)."""
     headers = {"Content-Type": "application/json"}
     if config.api_key is not None:
         headers[H_AUTHORIZATION] = f"Bearer {config.api_key.get_secret_value()}"
     return headers
 
 
-def management_headers(config: GatewayConfig) -> dict[str, str]:
+def management_headers(config: GatewayConfig) -> dict[str, HeaderValue]:
     """Headers for Cloudflare's management API (log feedback): the Cloudflare token as ``Authorization``."""
-    headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": USER_AGENT}
+    headers: dict[str, HeaderValue] = {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "User-Agent": USER_AGENT,
+    }
     if config.cf_aig_token is not None:
-        headers[H_AUTHORIZATION] = f"Bearer {config.cf_aig_token.get_secret_value()}"
+        headers[H_AUTHORIZATION] = _bearer(config.cf_aig_token)
     return headers
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
-from cfaig._headers import base_headers, management_headers, option_headers, step_headers
+from cfaig._headers import HeaderValue, base_headers, management_headers, option_headers, step_headers
 from cfaig._logging import logger
 from cfaig._redact import redact_headers
 from cfaig.config import GatewayConfig
@@ -34,16 +34,23 @@ _LOG_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # re.fullmatch: ``$`` would accep
 _RESERVED_BODY_KEYS = frozenset({"model", "messages", "stream"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Target:
-    """One concrete HTTP request."""
+    """One concrete HTTP request. Credential header values are ``SecretStr`` (unwrapped by the pool as it
+    sends); the repr masks them and never shows the body (a Universal step's headers hold the provider key)."""
 
     url: str
-    headers: dict[str, str]
+    headers: dict[str, HeaderValue]
     body: bytes
     served_by: str
     """The model string this request asks for (what answered, if it succeeds)."""
     provider: str
+
+    def __repr__(self) -> str:
+        return (
+            f"Target(url={self.url!r}, headers={redact_headers(self.headers)!r}, body=<{len(self.body)} bytes>, "
+            f"served_by={self.served_by!r}, provider={self.provider!r})"
+        )
 
 
 class RequestPreview(NamedTuple):
@@ -140,7 +147,7 @@ class RequestBuilder:
 
     # --- headers -----------------------------------------------------------------------------
 
-    def headers(self, options: GatewayOptions | None, *, stream: bool = False) -> dict[str, str]:
+    def headers(self, options: GatewayOptions | None, *, stream: bool = False) -> dict[str, HeaderValue]:
         headers = dict(self._base_headers)
         if options is None or options.is_empty:
             headers.update(self._default_option_headers)

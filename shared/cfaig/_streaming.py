@@ -17,7 +17,7 @@ import httpx
 from pydantic import ValidationError
 
 from cfaig._error_mapping import error_from_stream_event, map_transport_errors
-from cfaig._redact import excerpt, scrub
+from cfaig._redact import excerpt
 from cfaig._response import parse_chat
 from cfaig._sse import ServerSentEvent, SSEDecoder
 from cfaig.errors import IncompleteStreamError, MalformedResponseError
@@ -236,7 +236,8 @@ class StreamDecoder:
     def __init__(self, meta: GatewayMeta, *, provider: str | None = None, secrets: tuple[str, ...] = ()) -> None:
         self.meta = meta
         self.provider = provider
-        self._secrets = secrets
+        self.secrets = secrets
+        """The client's credentials, scrubbed from every error the stream raises."""
         self.accumulator = ChatAccumulator()
         self.done = False
         self._sse = SSEDecoder()
@@ -328,7 +329,7 @@ class StreamDecoder:
             payload = {"error": {"message": str(payload)}}
         error = error_from_stream_event(payload, provider=self.provider)
         error.log_id = self.meta.log_id
-        return scrub(error, self._secrets)
+        return error  # raised through the stream's map_transport_errors, which scrubs it
 
 
 def _is_done_line(text: bytes) -> bool:
@@ -382,7 +383,7 @@ class ChatStream(_StreamBase):
     def __iter__(self) -> Iterator[ChatCompletionChunk]:
         decoder = self._decoder
         try:
-            with map_transport_errors(provider=decoder.provider):
+            with map_transport_errors(provider=decoder.provider, secrets=decoder.secrets):
                 if self._buffered:
                     yield from decoder.whole_body(self.response.read(), self._content_type)
                     return
@@ -402,7 +403,7 @@ class ChatStream(_StreamBase):
                         yield from decoder.iter_feed(data)
                         if decoder.done:  # the terminator: stop reading, even if the connection stays open
                             break
-            yield from decoder.finish()
+                yield from decoder.finish()
         finally:
             self.response.close()
 
@@ -425,7 +426,7 @@ class AsyncChatStream(_StreamBase):
         decoder = self._decoder
         body = self.response.aiter_bytes()
         try:
-            with map_transport_errors(provider=decoder.provider):
+            with map_transport_errors(provider=decoder.provider, secrets=decoder.secrets):
                 if self._buffered:
                     for chunk in decoder.whole_body(await self.response.aread(), self._content_type):
                         yield chunk
@@ -449,8 +450,8 @@ class AsyncChatStream(_StreamBase):
                             yield chunk
                         if decoder.done:  # the terminator: stop reading, even if the connection stays open
                             break
-            for chunk in decoder.finish():
-                yield chunk
+                for chunk in decoder.finish():
+                    yield chunk
         finally:
             closing = getattr(body, "aclose", None)
             if closing is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -28,16 +28,6 @@ def make_driver(cfaig_driver: PluginDriver) -> Callable[..., Driver]:
 @pytest.fixture
 def driver(make_driver: Callable[..., Driver]) -> Driver:
     return make_driver()
-
-
-@pytest.fixture
-def fresh_shared_clients() -> Iterator[None]:
-    """No process-wide framework client outlives the test (they would point at a closed raw server)."""
-    from tests.faults._harness import clear_shared
-
-    clear_shared()
-    yield
-    clear_shared()
 
 
 def user(text: str = "Hello there") -> list[ChatMessageParam]:
