@@ -15,6 +15,7 @@ import httpx
 from cfaig._constants import H_STEP
 from cfaig._error_mapping import make_status_error, map_transport_errors
 from cfaig._logging import setup_from_env
+from cfaig._redact import Secrets
 from cfaig._request import Endpoint, PreparedRequest, RequestBuilder, RequestPreview, Target
 from cfaig._response import parse_embeddings, parse_meta, small_int
 from cfaig._retry import RetryPolicy
@@ -49,7 +50,7 @@ class BaseClient:
         self.options = GatewayOptions.coerce(options) or GatewayOptions()
         self.retry_policy = retry_policy or RetryPolicy(max_retries=self.config.max_retries)
         self._builder = RequestBuilder(self.config, self.options)
-        self._secrets = tuple(
+        self._secrets = Secrets(
             secret.get_secret_value()
             for secret in (self.config.cf_aig_token, self.config.api_key)
             if secret is not None

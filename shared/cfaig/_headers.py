@@ -60,10 +60,21 @@ def _bearer(secret: SecretStr) -> SecretStr:
     return SecretStr(f"Bearer {secret.get_secret_value()}")
 
 
+class _WireSecret(str):
+    """A credential header value as the HTTP library gets it: a ``str``, whose repr is masked (the library's
+    own frames, which error trackers capture, hold it in their header dicts)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'**********'"
+
+
 def wire_headers(headers: Mapping[str, HeaderValue]) -> dict[str, str]:
     """The headers as sent, credentials unwrapped: call it inline in the I/O call, never into a local."""
     return {
-        name: value.get_secret_value() if isinstance(value, SecretStr) else value for name, value in headers.items()
+        name: _WireSecret(value.get_secret_value()) if isinstance(value, SecretStr) else value
+        for name, value in headers.items()
     }
 
 

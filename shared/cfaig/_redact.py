@@ -22,6 +22,7 @@ __all__ = [
     "SENSITIVE_HEADERS",
     "SETTING_MASK",
     "VALUE_MASK",
+    "Secrets",
     "excerpt",
     "is_secret_setting",
     "redact_headers",
@@ -47,6 +48,16 @@ _HEADER_IN_LOG = re.compile(
     r"(?:bearer\s+)?[^\s'\",}]+"
 )
 _BEARER_IN_LOG = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-~+/=]{4,}")
+
+
+class Secrets(tuple[str, ...]):
+    """A client's credential values, for :func:`scrub`; the repr masks them (error trackers capture the
+    locals of the frames an error passed, and this tuple is an argument of the error boundary)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Secrets({len(self)} masked)"
 
 
 def redact_headers(headers: Mapping[str, object]) -> dict[str, str]:

@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 from cfaig import AsyncGatewayClient, GatewayClient
-from cfaig.errors import CfaigError, GatewayError, MalformedResponseError
+from cfaig.errors import CfaigError, GatewayConnectionError, GatewayError, MalformedResponseError
 from cfaig.testing import vcr_config
 from tests.core._raw_server import RawServer, chunk_event, http, sse
-from tests.faults._harness import LAYERS, MODES, CallSettings, Layer, Mode, run_call
+from tests.faults._harness import LAYERS, MODES, CallSettings, Layer, Mode, closed_port_url, run_call
 
 pytestmark = pytest.mark.usefixtures("fresh_shared_clients")
 
@@ -187,6 +187,14 @@ def test_frame_locals_of_a_failed_call_show_no_credentials(mode: str, status: st
     reply = http(b'{"error": {"message": "boom"}}', status)  # nothing echoed: only the request holds them
     with RawServer(reply) as server:
         error = _failure(mode, server.base_url, "chat", REQUEST)
+    assert_clean(with_locals(error))
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_frame_locals_of_a_refused_connection_show_no_credentials(mode: str) -> None:
+    """The traceback then runs through httpx/httpcore or aiohttp frames, whose header dicts hold the values."""
+    error = _failure(mode, closed_port_url(), "chat", REQUEST)
+    assert isinstance(error, GatewayConnectionError), repr(error)
     assert_clean(with_locals(error))
 
 
