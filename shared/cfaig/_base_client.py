@@ -15,7 +15,7 @@ import httpx
 from cfaig._constants import H_STEP
 from cfaig._error_mapping import make_status_error, map_transport_errors
 from cfaig._logging import setup_from_env
-from cfaig._redact import Secrets
+from cfaig._redact import SENSITIVE_HEADERS, Secrets
 from cfaig._request import Endpoint, PreparedRequest, RequestBuilder, RequestPreview, Target
 from cfaig._response import parse_embeddings, parse_meta, small_int
 from cfaig._retry import RetryPolicy
@@ -50,10 +50,18 @@ class BaseClient:
         self.options = GatewayOptions.coerce(options) or GatewayOptions()
         self.retry_policy = retry_policy or RetryPolicy(max_retries=self.config.max_retries)
         self._builder = RequestBuilder(self.config, self.options)
+        access = [  # Cloudflare Access credentials the client's default_headers carry
+            value for name, value in (self.options.default_headers or {}).items() if name.lower() in SENSITIVE_HEADERS
+        ]
         self._secrets = Secrets(
-            secret.get_secret_value()
-            for secret in (self.config.cf_aig_token, self.config.api_key)
-            if secret is not None
+            [
+                *(
+                    secret.get_secret_value()
+                    for secret in (self.config.cf_aig_token, self.config.api_key)
+                    if secret is not None
+                ),
+                *access,
+            ]
         )
         setup_from_env()
 
@@ -61,8 +69,14 @@ class BaseClient:
         cfg = self.config
         return (
             f"{type(self).__name__}(account_id={cfg.account_id!r}, gateway_id={cfg.gateway_id!r}, "
-            f"surface={cfg.surface!r}, base_url={(cfg.api_base_url if cfg.surface == 'rest' else cfg.base_url)!r})"
+            f"surface={cfg.surface!r}, base_url={self._root!r})"
         )
+
+    @property
+    def _root(self) -> str:
+        """Where requests go: the REST API's root, a custom domain, or the gateway host's root."""
+        cfg = self.config
+        return cfg.api_base_url if cfg.surface == "rest" else cfg.gateway_url or cfg.base_url
 
     # pure preparation, shared by both clients
     def _prepare_chat(
@@ -156,11 +170,18 @@ class BaseClient:
         with map_transport_errors(secrets=self._secrets):  # a 2xx body may echo a key: scrubbed there
             return parse(body, content_type, meta)
 
-    def _error(self, response: httpx.Response, body: bytes, target: Target, prepared: PreparedRequest) -> GatewayError:
+    def _error(
+        self, response: httpx.Response, body: bytes, target: Target, prepared: PreparedRequest, attempt_step: int = 0
+    ) -> GatewayError:
         provider = target.provider
-        step = small_int(response.headers.get(H_STEP))
-        if step is not None and step < len(prepared.step_models):  # a Universal request: the step names the provider
-            provider = parse_model(prepared.step_models[step]).provider
+        if len(prepared.targets) > 1:  # a client-side fallback: the step is the target's, whatever the gateway says
+            step: int | None = attempt_step
+        else:
+            step = small_int(response.headers.get(H_STEP))
+            if step is not None and step < len(
+                prepared.step_models
+            ):  # a Universal request: the step names the provider
+                provider = parse_model(prepared.step_models[step]).provider
         # raised by the caller through map_transport_errors, which scrubs it
         return make_status_error(
             response.status_code,

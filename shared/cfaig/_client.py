@@ -98,7 +98,7 @@ class GatewayClient(BaseClient):
                     return response
                 body = response.read()
                 response.close()
-                raise self._error(response, body, target, prepared)
+                raise self._error(response, body, target, prepared, attempt.step)
         except GatewayError as error:  # typed and scrubbed by the boundary: the retry plan decides
             return error
 
@@ -318,7 +318,7 @@ class AsyncGatewayClient(BaseClient):
                     return cast(httpx.Response, response)  # or aiohttp's, shaped like it
                 body = await response.aread()
                 await response.aclose()
-                raise self._error(cast(httpx.Response, response), body, target, prepared)
+                raise self._error(cast(httpx.Response, response), body, target, prepared, attempt.step)
         except GatewayError as error:  # typed and scrubbed by the boundary: the retry plan decides
             return error
 

@@ -225,6 +225,7 @@ BAD_FIELDS: dict[str, dict[str, Any]] = {
     "port 99999": {"base_url": "http://127.0.0.1:99999/v1"},
     "port 0": {"base_url": "http://127.0.0.1:0/v1"},
     "port not a number": {"base_url": "http://127.0.0.1:80a/v1"},
+    "gateway_url port 99999": {"gateway_url": "https://ai.example.com:99999"},
 }
 
 

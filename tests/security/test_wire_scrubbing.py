@@ -250,3 +250,16 @@ def cassette_text(tmp_path: Path, vcr: Any) -> str:
     ):
         client.chat(REQUEST)
     return cassette.read_text()
+
+
+def test_a_cloudflare_access_secret_in_default_headers_is_scrubbed_and_wrapped() -> None:
+    access = "cfACCESSclientSECRET789"
+    options = {"default_headers": {"CF-Access-Client-Id": "id.access", "CF-Access-Client-Secret": access}}
+    reply = http(json.dumps({"echo": access}).encode())
+    with RawServer(reply) as server, GatewayClient(options=options, **_fields(server.base_url)) as client:
+        prepared = client._prepare_chat(REQUEST, None, None, False, "unified")
+        assert access not in repr(prepared) and access not in repr(prepared.targets[0].headers)
+        with pytest.raises(MalformedResponseError) as caught:
+            client.chat(REQUEST)
+        assert access.encode() in server.requests[0]  # sent as given
+    assert access not in everything(caught.value)
