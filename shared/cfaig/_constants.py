@@ -23,7 +23,9 @@ ENV_LOG: Final = "CFAIG_LOG"
 
 # --- timeouts and retries ----------------------------------------------------------------------
 DEFAULT_TIMEOUT: Final = 60.0
-"""Seconds for a whole request (read timeout between bytes on streams)."""
+"""Seconds for a whole non-streaming request, connect to last byte (on streams: the longest wait between bytes)."""
+DEFAULT_MAX_RESPONSE_BYTES: Final = 64 * 1024 * 1024
+"""Largest answer read, in bytes after decompression (a stream's total too): 64 MiB."""
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0
 DEFAULT_MAX_RETRIES: Final = 2
 INITIAL_RETRY_DELAY: Final = 0.5

@@ -16,6 +16,7 @@ from typing import Any, cast
 import httpx
 
 from cfaig._constants import DEFAULT_CONNECT_TIMEOUT, MAX_CONNECTIONS, MAX_KEEPALIVE_CONNECTIONS
+from cfaig._transports._fork import per_process
 from cfaig.config import GatewayConfig
 
 __all__ = ["AsyncHttpxPool", "SyncPool", "default_ssl_context", "gateway_headers"]
@@ -62,9 +63,10 @@ def gateway_headers(headers: Any) -> Mapping[str, str]:
 
 
 class SyncPool:
-    """The sync client's connections: your ``httpx.Client`` as given, or ours, created on first use."""
+    """The sync client's connections: your ``httpx.Client`` as given, or ours, created on first use (and again
+    in a forked child, which never sends on the parent's connections)."""
 
-    __slots__ = ("_client", "_extensions", "_lock", "_owned", "_timeout", "_transport")
+    __slots__ = ("__weakref__", "_client", "_extensions", "_lock", "_own_transport", "_owned", "_timeout", "_transport")
 
     def __init__(
         self, config: GatewayConfig, client: httpx.Client | None, transport: httpx.BaseTransport | None
@@ -72,9 +74,19 @@ class SyncPool:
         self._client = client
         self._owned = client is None
         self._transport = transport
+        self._own_transport = transport is None
         self._timeout = _timeout(config)
         self._extensions = {"timeout": self._timeout.as_dict()}
         self._lock = threading.Lock()
+        if self._owned:
+            per_process(self)
+
+    def _forget_after_fork(self) -> None:
+        """In a forked child: drop our pool (its sockets are the parent's), so the next request opens one."""
+        self._lock = threading.Lock()
+        self._client = None
+        if self._own_transport:
+            self._transport = None
 
     @property
     def client(self) -> httpx.Client:
