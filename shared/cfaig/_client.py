@@ -94,7 +94,7 @@ class GatewayClient(BaseClient):
         try:
             with map_transport_errors(provider=target.provider, step=attempt.step):
                 response = self._pool.send(prepared.method, target.url, target.headers, target.body, stream=stream)
-                if response.status_code < 400:
+                if response.status_code < 300:  # a 3xx is never a success: redirects are not followed
                     return response
                 body = response.read()
                 response.close()
@@ -314,7 +314,7 @@ class AsyncGatewayClient(BaseClient):
         try:
             with map_transport_errors(provider=target.provider, step=attempt.step):
                 response = await pool.send(prepared.method, target.url, target.headers, target.body, stream=stream)
-                if response.status_code < 400:
+                if response.status_code < 300:  # a 3xx is never a success: redirects are not followed
                     return cast(httpx.Response, response)  # or aiohttp's, shaped like it
                 body = await response.aread()
                 await response.aclose()

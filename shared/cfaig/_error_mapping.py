@@ -33,6 +33,7 @@ from cfaig.errors import (
     RateLimitError,
     RequestTooLargeError,
     ServerError,
+    UnexpectedRedirectError,
     UpstreamTimeoutError,
 )
 
@@ -78,6 +79,8 @@ def make_status_error(
     """
     headers = headers or {}
     text = _to_text(body)
+    if 300 <= status_code < 400:
+        return _redirect_error(status_code, text, headers, provider=provider, step=step)
     code, message = _parse_error_body(text)
     known = gateway_code(code)
 
@@ -111,6 +114,27 @@ def make_status_error(
         retry_after=parse_retry_after(headers) if status_code in (429, 503) else None,
         step=step,
     )
+
+
+def _redirect_error(
+    status_code: int, text: str, headers: Mapping[str, str], *, provider: str | None, step: int | None
+) -> UnexpectedRedirectError:
+    """A 3xx: gateway requests never follow one, since the request's credentials would go along."""
+    raw = headers.get("location")
+    location = excerpt(raw, 500) if raw else None
+    error = UnexpectedRedirectError(
+        f"HTTP {status_code} redirect to {location or '(no Location header)'} not followed",
+        status_code=status_code,
+        log_id=headers.get(H_LOG_ID),
+        request_id=headers.get(H_REQUEST_ID),
+        provider=provider,
+        hint="gateway requests never follow redirects (the credentials would go along): check base_url, "
+        "and any proxy between you and the gateway",
+        body_excerpt=excerpt(text) if text.strip() else None,
+        step=step,
+    )
+    error.location = location
+    return error
 
 
 def error_from_stream_event(payload: Mapping[str, Any], *, provider: str | None = None) -> GatewayError:

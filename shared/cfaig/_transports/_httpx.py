@@ -104,8 +104,9 @@ class SyncPool:
     def send(self, method: str, url: str, headers: dict[str, str], body: bytes, *, stream: bool) -> httpx.Response:
         """Send one request; without ``stream`` the body is read before returning."""
         client = self.client
-        if not self._owned:
-            return client.send(client.build_request(method, url, headers=headers, content=body), stream=stream)
+        if not self._owned:  # yours: never following a redirect, whatever the client's default
+            request = client.build_request(method, url, headers=headers, content=body)
+            return client.send(request, stream=stream, follow_redirects=False)
         transport = self._transport
         assert transport is not None  # created with our client
         request = httpx.Request(method, _url(url), headers=headers, content=body, extensions=self._extensions)
@@ -148,7 +149,7 @@ class AsyncHttpxPool:
     ) -> httpx.Response:
         """Send one request; without ``stream`` the body is read before returning."""
         request = self.client.build_request(method, url, headers=headers, content=body)
-        return await self.client.send(request, stream=stream)
+        return await self.client.send(request, stream=stream, follow_redirects=False)  # even on a client of yours
 
     async def aclose(self) -> None:
         if self._owned:
