@@ -32,12 +32,19 @@ from cfaig.errors import (
     PermissionDeniedError,
     RateLimitError,
     RequestTooLargeError,
+    ResponseTooLargeError,
     ServerError,
     UnexpectedRedirectError,
     UpstreamTimeoutError,
 )
 
-__all__ = ["error_from_stream_event", "make_status_error", "map_transport_errors"]
+__all__ = [
+    "deadline_error",
+    "error_from_stream_event",
+    "make_status_error",
+    "map_transport_errors",
+    "too_large_error",
+]
 
 _STATUS_CLASSES: dict[int, type[GatewayError]] = {
     400: BadRequestError,
@@ -240,6 +247,30 @@ def map_transport_errors(*, provider: str | None = None, step: int | None = None
         if aiohttp is not None and isinstance(exc, (aiohttp.ClientError, ConnectionError)):
             raise _connection_error(exc, provider, step) from exc
         raise
+
+
+def deadline_error(setting: str, seconds: float) -> GatewayTimeoutError:
+    """The ``timeout`` of a whole non-streaming request, or the ``stream_timeout`` of a whole stream, ran out."""
+    if setting == "stream_timeout":
+        return GatewayTimeoutError(
+            f"the stream did not end within stream_timeout={seconds:g} s",
+            hint="stream_timeout bounds a whole stream: raise it, or leave it unset (timeout still bounds every "
+            "wait between bytes)",
+        )
+    return GatewayTimeoutError(
+        f"no complete answer within timeout={seconds:g} s",
+        hint="timeout bounds a whole non-streaming request, connect to last byte (each attempt): raise it, or set "
+        "request_timeout_ms to let the gateway give up first",
+    )
+
+
+def too_large_error(limit: int, status_code: int | None = None) -> ResponseTooLargeError:
+    """An answer passed ``max_response_bytes`` (counted after decompression); reading stopped there."""
+    return ResponseTooLargeError(
+        f"the answer is larger than max_response_bytes={limit}; reading stopped there",
+        status_code=status_code,
+        hint="raise max_response_bytes if answers this large are expected",
+    )
 
 
 def _connection_error(exc: Exception, provider: str | None, step: int | None) -> GatewayConnectionError:

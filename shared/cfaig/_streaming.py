@@ -20,6 +20,7 @@ from cfaig._error_mapping import error_from_stream_event, map_transport_errors
 from cfaig._redact import excerpt, scrub
 from cfaig._response import parse_chat
 from cfaig._sse import ServerSentEvent, SSEDecoder
+from cfaig._transports._limits import Budget, aiter_bounded, aread_body, iter_bounded, read_body
 from cfaig.errors import IncompleteStreamError, MalformedResponseError
 from cfaig.types import (
     AssistantMessage,
@@ -321,9 +322,11 @@ class StreamDecoder:
 
 
 class _StreamBase:
-    def __init__(self, response: httpx.Response, decoder: StreamDecoder) -> None:
+    def __init__(self, response: httpx.Response, decoder: StreamDecoder, budget: Budget | None = None) -> None:
         self.response = response
         self._decoder = decoder
+        self._budget = budget or Budget()
+        """``stream_timeout`` (if any) and ``max_response_bytes`` for the whole body."""
         self._buffered = "text/event-stream" not in response.headers.get("content-type", "")
 
     @property
@@ -355,9 +358,10 @@ class ChatStream(_StreamBase):
         try:
             with map_transport_errors(provider=decoder.provider):
                 if self._buffered:
-                    yield from decoder.whole_body(self.response.read(), self.response.headers.get("content-type", ""))
+                    body = read_body(self.response, self._budget)
+                    yield from decoder.whole_body(body, self.response.headers.get("content-type", ""))
                     return
-                for data in self.response.iter_bytes():
+                for data in iter_bounded(self.response.iter_bytes(), self._budget):
                     yield from decoder.iter_feed(data)
             yield from decoder.finish()
         finally:
@@ -383,11 +387,11 @@ class AsyncChatStream(_StreamBase):
         try:
             with map_transport_errors(provider=decoder.provider):
                 if self._buffered:
-                    body = await self.response.aread()
+                    body = await aread_body(self.response, self._budget)
                     for chunk in decoder.whole_body(body, self.response.headers.get("content-type", "")):
                         yield chunk
                     return
-                async for data in self.response.aiter_bytes():
+                async for data in aiter_bounded(self.response.aiter_bytes(), self._budget):
                     for chunk in decoder.iter_feed(data):
                         yield chunk
             for chunk in decoder.finish():

@@ -46,6 +46,7 @@ __all__ = [
     "ENV_VARS",
     "GatewayConfig",
     "Surface",
+    "check_stream_timeout",
     "describe_validation_error",
     "env_default",
     "secret_env_default",
@@ -114,6 +115,15 @@ def describe_validation_error(exc: ValidationError, *, what: str = "configuratio
         suffix = f" (argument {location!r} or env {env[0]})" if env else ""
         lines.append(f"{location}: {message}{suffix}" if error["loc"] else message)
     return f"invalid {what}: " + "; ".join(lines)
+
+
+def check_stream_timeout(value: Any) -> float | None:
+    """A call's ``stream_timeout``: ``None``, or a positive, finite number of seconds (``ConfigurationError``)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise ConfigurationError(f"stream_timeout must be a positive number of seconds, not {value!r}")
+    return float(value)
 
 
 def _is_loopback(host: str) -> bool:

@@ -17,6 +17,7 @@ import httpx
 
 from cfaig._constants import DEFAULT_CONNECT_TIMEOUT, MAX_CONNECTIONS, MAX_KEEPALIVE_CONNECTIONS
 from cfaig._transports._fork import per_process
+from cfaig._transports._limits import Budget, aread_body, read_body
 from cfaig.config import GatewayConfig
 
 __all__ = ["AsyncHttpxPool", "SyncPool", "default_ssl_context", "gateway_headers"]
@@ -101,19 +102,22 @@ class SyncPool:
                     )
         return self._client
 
-    def send(self, method: str, url: str, headers: dict[str, str], body: bytes, *, stream: bool) -> httpx.Response:
-        """Send one request; without ``stream`` the body is read before returning."""
+    def send(
+        self, method: str, url: str, headers: dict[str, str], body: bytes, *, stream: bool, budget: Budget
+    ) -> httpx.Response:
+        """Send one request; without ``stream`` the body is read within ``budget`` before returning."""
         client = self.client
         if not self._owned:  # yours: never following a redirect, whatever the client's default
             request = client.build_request(method, url, headers=headers, content=body)
-            return client.send(request, stream=stream, follow_redirects=False)
-        transport = self._transport
-        assert transport is not None  # created with our client
-        request = httpx.Request(method, _url(url), headers=headers, content=body, extensions=self._extensions)
-        response = transport.handle_request(request)
-        response.request = request
+            response = client.send(request, stream=True, follow_redirects=False)
+        else:
+            transport = self._transport
+            assert transport is not None  # created with our client
+            request = httpx.Request(method, _url(url), headers=headers, content=body, extensions=self._extensions)
+            response = transport.handle_request(request)
+            response.request = request
         if not stream:
-            response.read()
+            read_body(response, budget, truncate=response.status_code >= 300)
         return response
 
     def close(self) -> None:
@@ -145,11 +149,14 @@ class AsyncHttpxPool:
         return cls(client, owned=True)
 
     async def send(
-        self, method: str, url: str, headers: dict[str, str], body: bytes, *, stream: bool
+        self, method: str, url: str, headers: dict[str, str], body: bytes, *, stream: bool, budget: Budget
     ) -> httpx.Response:
-        """Send one request; without ``stream`` the body is read before returning."""
+        """Send one request; without ``stream`` the body is read (within ``budget``'s size) before returning."""
         request = self.client.build_request(method, url, headers=headers, content=body)
-        return await self.client.send(request, stream=stream, follow_redirects=False)  # even on a client of yours
+        response = await self.client.send(request, stream=True, follow_redirects=False)  # even on a client of yours
+        if not stream:
+            await aread_body(response, budget, truncate=response.status_code >= 300)
+        return response
 
     async def aclose(self) -> None:
         if self._owned:

@@ -270,9 +270,10 @@ def chunk_event(text: str, *, finish: str | None = None) -> bytes:
     return b"data: " + json.dumps(chunk).encode() + b"\n\n"
 
 
-def sse(text: str = TEXT, *, done: bool = True) -> bytes:
-    """A whole stream: one chunk per character, a finish chunk, then ``[DONE]``."""
-    body = b"".join(chunk_event(ch) for ch in text) + chunk_event("", finish="stop")
+def sse(text: str = TEXT, *, done: bool = True, piece: int = 1) -> bytes:
+    """A whole stream: one chunk per ``piece`` characters, a finish chunk, then ``[DONE]``."""
+    body = b"".join(chunk_event(text[i : i + piece]) for i in range(0, len(text), piece))
+    body += chunk_event("", finish="stop")
     return body + (b"data: [DONE]\n\n" if done else b"")
 
 

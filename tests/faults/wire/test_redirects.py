@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -44,9 +43,6 @@ def _redirecting(status: str, location: str) -> Callable[[Conn], None]:
             conn.send(head(status, length=len(body), extra=f"location: {location}\r\n") + body)
 
     return behaviour
-
-
-Setup = Callable[[str], Any]
 
 
 def _core_sync(base_url: str, client: httpx.Client | None, stream: bool) -> str:
@@ -119,9 +115,8 @@ SETUPS = [
 @pytest.mark.parametrize("status", STATUSES, ids=[s.split()[0] for s in STATUSES])
 def test_a_redirect_is_a_typed_error_and_is_never_followed(status: str, setup: str, other: WireServer) -> None:
     location = f"{other.origin}/v1/elsewhere"
-    with WireServer(_redirecting(status, location)) as gateway:
-        with pytest.raises(UnexpectedRedirectError) as caught:
-            _run(setup, gateway.base_url)
+    with WireServer(_redirecting(status, location)) as gateway, pytest.raises(UnexpectedRedirectError) as caught:
+        _run(setup, gateway.base_url)
     error = caught.value
     code = int(status.split()[0])
     assert error.status_code == code
