@@ -331,7 +331,8 @@ class AsyncGatewayClient(BaseClient):
                 sending: Awaitable[httpx.Response | AiohttpResponse] = pool.send(
                     prepared.method, target.url, target.headers, target.body, stream=stream is not None, budget=budget
                 )
-                response = await within(budget, sending)  # a whole request; a stream until its headers
+                opening = budget if stream is None else budget.until_headers(self.config.timeout)
+                response = await within(opening, sending)  # a whole request; a stream until its headers
                 if response.status_code < 300:  # a 3xx is never a success: redirects are not followed
                     return cast(httpx.Response, response)  # or aiohttp's, shaped like it
                 body = (

@@ -38,6 +38,14 @@ class Budget:
         """A budget whose clock starts now."""
         return cls(max_bytes, seconds, setting, None if seconds is None else time.monotonic() + seconds)
 
+    def until_headers(self, seconds: float) -> Budget:
+        """This budget, with the deadline ``seconds`` from now if that is sooner: how long a stream may take
+        to open (send its request, receive the answer's headers)."""
+        deadline = time.monotonic() + seconds
+        if self.deadline is not None and self.deadline <= deadline:
+            return self
+        return Budget(self.max_bytes, seconds, "timeout", deadline)
+
     def remaining(self) -> float | None:
         """Seconds left (may be negative), or ``None`` without a deadline."""
         return None if self.deadline is None else self.deadline - time.monotonic()

@@ -51,7 +51,7 @@ def _call(mode: str, base_url: str, **extra: Any) -> str:
         async with AsyncGatewayClient(**settings) as client:
             if mode == "async":
                 return (await client.chat(request("hi"))).text  # type: ignore[arg-type]
-            parts = []
+            parts: list[str] = []
             async with await client.stream_chat(request("hi")) as chunks:  # type: ignore[arg-type]
                 async for c in chunks:
                     parts.extend(choice.delta.content or "" for choice in c.choices)
@@ -74,7 +74,7 @@ def test_an_answer_over_the_limit_is_a_typed_error_and_not_retried(mode: str, gz
     assert len(server.requests) == 1
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", ["sync", "astream"])
 def test_the_same_answer_within_the_default_limit_is_read(mode: str) -> None:
     with WireServer(_serve(gzipped=True)) as server:
         assert len(_call(mode, server.base_url)) >= len(BIG) - 2000
