@@ -89,13 +89,18 @@ def _last_answer(messages: Sequence[BaseMessage]) -> tuple[Sequence[BaseMessage]
 
 
 def _build(
-    model: ChatCloudflareAIGateway, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    model: ChatCloudflareAIGateway,
+    messages: list[BaseMessage],
+    stop: list[str] | None,
+    kwargs: dict[str, Any],
+    *,
+    stream: bool = False,
 ) -> tuple[ResponsesRequest, dict[str, Any]]:
     previous: str | None = None
     if model.use_previous_response_id and "previous_response_id" not in kwargs:
         sent, previous = _last_answer(messages)
         messages = list(sent)
-    request, call = model._build_request(messages, stop, **kwargs)
+    request, call = model._build_request(messages, stop, stream=stream, **kwargs)
     items = [item for message in messages for item in _message_input(message)]
     body = responses_request(
         request,
@@ -106,7 +111,8 @@ def _build(
         truncation=model.truncation,
         previous_response_id=previous,
     )
-    return body, {"options": call["options"], "fallbacks": call["fallbacks"]}
+    call.pop("endpoint", None)  # the Responses API has one endpoint
+    return body, call
 
 
 def _message_input(message: BaseMessage) -> list[dict[str, Any]]:
@@ -440,7 +446,7 @@ def stream(
     kwargs: dict[str, Any],
 ) -> Iterator[ChatGenerationChunk]:
     usage = model._wants_usage(kwargs)
-    request, call = _build(model, messages, stop, kwargs)
+    request, call = _build(model, messages, stop, kwargs, stream=True)
     with model.client.stream_responses(request, **call) as events:
         converter = _converter(model, events, request, usage)
         for event in events:
@@ -459,7 +465,7 @@ async def astream(
     kwargs: dict[str, Any],
 ) -> AsyncIterator[ChatGenerationChunk]:
     usage = model._wants_usage(kwargs)
-    request, call = _build(model, messages, stop, kwargs)
+    request, call = _build(model, messages, stop, kwargs, stream=True)
     async with await model.async_client.stream_responses(request, **call) as events:
         converter = _converter(model, events, request, usage)
         async for event in events:

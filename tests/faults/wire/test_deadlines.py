@@ -237,3 +237,50 @@ def test_stream_timeout_in_the_frameworks(layer: str, where: str) -> None:
                     pass
     assert len(server.requests) == 1
     assert "stream_timeout" not in server.requests[0].json, "a client setting, never sent to the provider"
+
+
+def _comments_forever(conn: Conn) -> None:
+    """An SSE stream of comment lines only (ignored by every decoder), a few bytes every 20 ms."""
+    if conn.read_request() is None:
+        return
+    conn.send(head(content_type="text/event-stream"))
+    conn.drip(b": keep-alive\n" * 4000, interval=DRIP, size=13)
+
+
+RESPONSES_STREAMS = ["core-sync", "core-async", "langchain", "llamaindex"]
+
+
+@pytest.mark.parametrize("caller", RESPONSES_STREAMS)
+def test_stream_timeout_per_call_on_responses_streams(caller: str) -> None:
+    with WireServer(_comments_forever) as server:
+        settings = fields(server.base_url, timeout=TIMEOUT)
+        body = {"model": "openai/gpt-5", "input": "hi"}
+        with pytest.raises(GatewayTimeoutError, match="stream_timeout"):
+            if caller == "core-sync":
+                with GatewayClient(**settings) as client, client.stream_responses(body, stream_timeout=0.4) as events:
+                    list(events)
+            elif caller == "core-async":
+
+                async def main() -> None:
+                    async with (
+                        AsyncGatewayClient(**settings) as client,
+                        await client.stream_responses(body, stream_timeout=0.4) as events,
+                    ):
+                        async for _ in events:
+                            pass
+
+                asyncio.run(main())
+            elif caller == "langchain":
+                from langchain_cfaig import ChatCloudflareAIGateway
+
+                chat = ChatCloudflareAIGateway(model="openai/gpt-5", use_responses_api=True, **settings)
+                list(chat.stream("hi", stream_timeout=0.4))
+            else:
+                from llama_index.core.llms import ChatMessage
+
+                from llamaindex_cfaig import CloudflareAIGatewayResponses
+
+                llm = CloudflareAIGatewayResponses(model="openai/gpt-5", **settings)
+                list(llm.stream_chat([ChatMessage(role="user", content="hi")], stream_timeout=0.4))
+    assert len(server.requests) == 1
+    assert "stream_timeout" not in server.requests[0].json
