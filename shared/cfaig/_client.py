@@ -106,7 +106,7 @@ class GatewayClient(BaseClient):
                 body = read_body(response, budget, truncate=True) if stream is not None else response.read()
         except GatewayError as error:
             return error
-        return self._error(response, body, target, prepared)
+        return self._error(response, body, target, prepared, attempt.step)
 
     def _read(self, response: httpx.Response) -> bytes:
         with map_transport_errors():
@@ -342,7 +342,7 @@ class AsyncGatewayClient(BaseClient):
                 )
         except GatewayError as error:
             return error
-        return self._error(cast(httpx.Response, response), body, target, prepared)
+        return self._error(cast(httpx.Response, response), body, target, prepared, attempt.step)
 
     async def _read(self, response: httpx.Response) -> bytes:
         with map_transport_errors():

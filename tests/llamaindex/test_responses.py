@@ -209,7 +209,7 @@ def test_streamed_tool_calls_are_cumulative(make_llm: MakeLLM, cfaig_driver: Dri
 
 async def test_function_agent(make_llm: MakeLLM) -> None:
     agent = FunctionAgent(tools=[MULTIPLY], llm=make_llm(reasoning={"summary": "auto"}), system_prompt="Compute.")
-    output = await agent.run("What is multiply(6, 7)?")
+    output: Any = await agent.run("What is multiply(6, 7)?")
     [call] = output.tool_calls
     assert (call.tool_name, call.tool_kwargs, call.tool_output.raw_output) == ("multiply", {"a": 6, "b": 7}, 42)
     assert str(output.response.content).endswith("Based on the tool result: 42")
@@ -254,7 +254,7 @@ def test_chat_only_parameters_are_refused(make_llm: MakeLLM, emu: GatewayEmulato
 
 def test_options_fallbacks_and_the_rest_surface(make_llm: MakeLLM, cfaig_driver: Driver) -> None:
     cfaig_driver.emulator.inject(Fault(status=503, step=0))
-    response = cfaig_driver.on(make_llm(fallbacks=[PLAIN], cache_ttl=90), "chat", HI)
+    response = cfaig_driver.on(make_llm(fallbacks=[PLAIN], cache_ttl=90, fallback_mode="universal"), "chat", HI)
     assert response.additional_kwargs["model_name"] == PLAIN
     assert response.additional_kwargs["cf_aig_step"] == 1
     assert cfaig_driver.emulator.requests[-1].headers["cf-aig-cache-ttl"] == "90"
