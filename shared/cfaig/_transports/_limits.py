@@ -10,6 +10,7 @@ outlast it. Errors come from ``cfaig._error_mapping``, like every other.
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Iterator
 from dataclasses import dataclass
@@ -77,10 +78,19 @@ async def within(budget: Budget, awaitable: Awaitable[_T]) -> _T:
         return await awaitable
     if remaining <= 0:
         raise budget.expired()
-    try:
+    if sys.version_info >= (3, 11):  # a cancel scope in this task: no task hop before the body is read
+        scope = asyncio.timeout(remaining)
+        try:
+            async with scope:
+                return await awaitable
+        except TimeoutError as exc:
+            if not scope.expired():  # a transport's own timeout: mapped as such
+                raise
+            raise budget.expired() from exc
+    try:  # pragma: no cover - Python 3.10
         return await asyncio.wait_for(awaitable, remaining)
-    except asyncio.TimeoutError as exc:
-        if type(exc) is not asyncio.TimeoutError:  # a transport's own timeout (a subclass): mapped as such
+    except asyncio.TimeoutError as exc:  # pragma: no cover - Python 3.10
+        if type(exc) is not asyncio.TimeoutError:
             raise
         raise budget.expired() from exc
 
