@@ -21,7 +21,8 @@ from cfaig._response import parse_embeddings, parse_meta, small_int
 from cfaig._retry import RetryPolicy
 from cfaig._streaming import StreamDecoder
 from cfaig._transports._httpx import gateway_headers
-from cfaig.config import GatewayConfig
+from cfaig._transports._limits import Budget
+from cfaig.config import GatewayConfig, check_stream_timeout
 from cfaig.errors import ConfigurationError, GatewayError
 from cfaig.model_ref import parse_model
 from cfaig.options import GatewayOptions
@@ -71,6 +72,17 @@ class BaseClient:
             f"{type(self).__name__}(account_id={cfg.account_id!r}, gateway_id={cfg.gateway_id!r}, "
             f"surface={cfg.surface!r}, base_url={self._root!r})"
         )
+
+    def _attempt_budget(self) -> Budget:
+        """One attempt of a non-streaming request: ``timeout`` for all of it, ``max_response_bytes``."""
+        return Budget.start(self.config.max_response_bytes, self.config.timeout, "timeout")
+
+    def _stream_budget(self, stream_timeout: float | None) -> Budget:
+        """A whole stream, from this call: ``stream_timeout`` (the call's, else the config's), if any."""
+        seconds = check_stream_timeout(stream_timeout)
+        if seconds is None:
+            seconds = self.config.stream_timeout
+        return Budget.start(self.config.max_response_bytes, seconds, "stream_timeout")
 
     @property
     def _root(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -24,8 +24,9 @@ from cfaig._response import parse_chat
 from cfaig._retry import Attempt, RetryPolicy, attempts
 from cfaig._streaming import AsyncChatStream, ChatStream
 from cfaig._transports import _aiohttp
-from cfaig._transports._aiohttp import AiohttpPool
+from cfaig._transports._aiohttp import AiohttpPool, AiohttpResponse
 from cfaig._transports._httpx import AsyncHttpxPool, SyncPool, default_ssl_context
+from cfaig._transports._limits import Budget, aread_body, read_body, within
 from cfaig._transports._loop_pools import LoopPools
 from cfaig.config import GatewayConfig
 from cfaig.errors import ConfigurationError, GatewayError
@@ -78,7 +79,8 @@ class GatewayClient(BaseClient):
         """The pooled ``httpx.Client``, created on first use."""
         return self._pool.client
 
-    def _run(self, prepared: PreparedRequest, *, stream: bool = False) -> tuple[httpx.Response, int]:
+    def _run(self, prepared: PreparedRequest, *, stream: Budget | None = None) -> tuple[httpx.Response, int]:
+        """Send with retries; ``stream``: the budget of a whole stream (else each attempt reads the body whole)."""
         flow = attempts(prepared, self.retry_policy)
         attempt = next(flow)
         while True:
@@ -89,14 +91,19 @@ class GatewayClient(BaseClient):
                 return outcome, attempt.step
             attempt = flow.send(outcome)  # the next attempt, or the error raised when none is left
 
-    def _send(self, prepared: PreparedRequest, attempt: Attempt, stream: bool) -> httpx.Response | GatewayError:
+    def _send(
+        self, prepared: PreparedRequest, attempt: Attempt, stream: Budget | None
+    ) -> httpx.Response | GatewayError:
         target = attempt.target
+        budget = stream or self._attempt_budget()
         try:
             with map_transport_errors(provider=target.provider, step=attempt.step, secrets=self._secrets):
-                response = self._pool.send(prepared.method, target.url, target.headers, target.body, stream=stream)
-                if response.status_code < 400:
+                response = self._pool.send(
+                    prepared.method, target.url, target.headers, target.body, stream=stream is not None, budget=budget
+                )
+                if response.status_code < 300:  # a 3xx is never a success: redirects are not followed
                     return response
-                body = response.read()
+                body = read_body(response, budget, truncate=True) if stream is not None else response.read()
                 response.close()
                 raise self._error(response, body, target, prepared, attempt.step)
         except GatewayError as error:  # typed and scrubbed by the boundary: the retry plan decides
@@ -131,12 +138,17 @@ class GatewayClient(BaseClient):
         options: GatewayOptions | Mapping[str, Any] | None = None,
         fallbacks: Sequence[str] | None = None,
         endpoint: Endpoint = "unified",
+        stream_timeout: float | None = None,
     ) -> ChatStream:
         """Open a streamed chat completion. Errors until the response headers are retried like ``chat``;
-        once a 2xx stream is open nothing is retried silently. Iterate it, or use it as a context manager."""
+        once a 2xx stream is open nothing is retried silently. Iterate it, or use it as a context manager.
+
+        ``stream_timeout``: seconds the whole stream may take from this call (default: the config's, else no
+        total); ``timeout`` bounds every wait between bytes."""
+        budget = self._stream_budget(stream_timeout)
         prepared = self._prepare_chat(request, options, fallbacks, True, endpoint)
-        response, step = self._run(prepared, stream=True)
-        return ChatStream(response, self._decoder(response, prepared, step))
+        response, step = self._run(prepared, stream=budget)
+        return ChatStream(response, self._decoder(response, prepared, step), budget)
 
     def embed(
         self, request: EmbeddingRequest, *, options: GatewayOptions | Mapping[str, Any] | None = None
@@ -192,17 +204,19 @@ class GatewayClient(BaseClient):
         *,
         options: GatewayOptions | Mapping[str, Any] | None = None,
         fallbacks: Sequence[str] | None = None,
+        stream_timeout: float | None = None,
     ) -> ResponsesStream:
         """Open a streamed Responses API call: typed events, ``.accumulator`` and ``get_final_response()``.
         Errors until the response headers are retried like :meth:`responses`; a stream cut before
         ``response.completed`` raises :class:`~cfaig.errors.IncompleteStreamError`."""
         from cfaig._responses_stream import ResponsesStream, open_decoder
 
+        budget = self._stream_budget(stream_timeout)
         prepared = self._builder.responses(
             request, options=GatewayOptions.coerce(options), fallbacks=fallbacks, stream=True
         )
-        response, step = self._run(prepared, stream=True)
-        return ResponsesStream(response, open_decoder(self, response, prepared, step))
+        response, step = self._run(prepared, stream=budget)
+        return ResponsesStream(response, open_decoder(self, response, prepared, step), budget)
 
     def feedback(
         self,
@@ -226,7 +240,7 @@ class GatewayClient(BaseClient):
         :class:`~cfaig.errors.GatewayConnectionError` or :class:`~cfaig.errors.GatewayTimeoutError`.
         """
         prepared = self._builder.probe(model)
-        outcome = self._send(prepared, Attempt(prepared.targets[0], 0), False)
+        outcome = self._send(prepared, Attempt(prepared.targets[0], 0), None)
         if not isinstance(outcome, GatewayError):
             outcome.close()
         return self._probe_answer(outcome, prepared)
@@ -295,7 +309,8 @@ class AsyncGatewayClient(BaseClient):
             return AiohttpPool(self.config, default_ssl_context())
         return AsyncHttpxPool.for_loop(self.config, self._transport)
 
-    async def _run(self, prepared: PreparedRequest, *, stream: bool = False) -> tuple[httpx.Response, int]:
+    async def _run(self, prepared: PreparedRequest, *, stream: Budget | None = None) -> tuple[httpx.Response, int]:
+        """Async :meth:`GatewayClient._run`."""
         pool = self._user_pool or await self._pools.acquire()
         flow = attempts(prepared, self.retry_policy)
         attempt = next(flow)
@@ -308,15 +323,24 @@ class AsyncGatewayClient(BaseClient):
             attempt = flow.send(outcome)  # the next attempt, or the error raised when none is left
 
     async def _send(
-        self, pool: _AsyncPool, prepared: PreparedRequest, attempt: Attempt, stream: bool
+        self, pool: _AsyncPool, prepared: PreparedRequest, attempt: Attempt, stream: Budget | None
     ) -> httpx.Response | GatewayError:
         target = attempt.target
+        budget = stream or self._attempt_budget()
         try:
             with map_transport_errors(provider=target.provider, step=attempt.step, secrets=self._secrets):
-                response = await pool.send(prepared.method, target.url, target.headers, target.body, stream=stream)
-                if response.status_code < 400:
+                sending: Awaitable[httpx.Response | AiohttpResponse] = pool.send(
+                    prepared.method, target.url, target.headers, target.body, stream=stream is not None, budget=budget
+                )
+                opening = budget if stream is None else budget.until_headers(self.config.timeout)
+                response = await within(opening, sending)  # a whole request; a stream until its headers
+                if response.status_code < 300:  # a 3xx is never a success: redirects are not followed
                     return cast(httpx.Response, response)  # or aiohttp's, shaped like it
-                body = await response.aread()
+                body = (
+                    await within(budget, aread_body(response, budget, truncate=True))
+                    if stream is not None
+                    else await response.aread()
+                )
                 await response.aclose()
                 raise self._error(cast(httpx.Response, response), body, target, prepared, attempt.step)
         except GatewayError as error:  # typed and scrubbed by the boundary: the retry plan decides
@@ -347,11 +371,13 @@ class AsyncGatewayClient(BaseClient):
         options: GatewayOptions | Mapping[str, Any] | None = None,
         fallbacks: Sequence[str] | None = None,
         endpoint: Endpoint = "unified",
+        stream_timeout: float | None = None,
     ) -> AsyncChatStream:
         """Async :meth:`GatewayClient.stream_chat`: ``async for chunk in await client.stream_chat(...)``."""
+        budget = self._stream_budget(stream_timeout)
         prepared = self._prepare_chat(request, options, fallbacks, True, endpoint)
-        response, step = await self._run(prepared, stream=True)
-        return AsyncChatStream(response, self._decoder(response, prepared, step))
+        response, step = await self._run(prepared, stream=budget)
+        return AsyncChatStream(response, self._decoder(response, prepared, step), budget)
 
     async def embed(
         self, request: EmbeddingRequest, *, options: GatewayOptions | Mapping[str, Any] | None = None
@@ -407,15 +433,17 @@ class AsyncGatewayClient(BaseClient):
         *,
         options: GatewayOptions | Mapping[str, Any] | None = None,
         fallbacks: Sequence[str] | None = None,
+        stream_timeout: float | None = None,
     ) -> AsyncResponsesStream:
         """Async :meth:`GatewayClient.stream_responses`: ``async for event in await client.stream_responses(...)``."""
         from cfaig._responses_stream import AsyncResponsesStream, open_decoder
 
+        budget = self._stream_budget(stream_timeout)
         prepared = self._builder.responses(
             request, options=GatewayOptions.coerce(options), fallbacks=fallbacks, stream=True
         )
-        response, step = await self._run(prepared, stream=True)
-        return AsyncResponsesStream(response, open_decoder(self, response, prepared, step))
+        response, step = await self._run(prepared, stream=budget)
+        return AsyncResponsesStream(response, open_decoder(self, response, prepared, step), budget)
 
     async def feedback(
         self,
@@ -434,7 +462,7 @@ class AsyncGatewayClient(BaseClient):
         """Async :meth:`GatewayClient.probe`."""
         prepared = self._builder.probe(model)
         pool = self._user_pool or await self._pools.acquire()
-        outcome = await self._send(pool, prepared, Attempt(prepared.targets[0], 0), False)
+        outcome = await self._send(pool, prepared, Attempt(prepared.targets[0], 0), None)
         if not isinstance(outcome, GatewayError):
             await outcome.aclose()
         return self._probe_answer(outcome, prepared)

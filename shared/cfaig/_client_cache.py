@@ -8,6 +8,7 @@ equal configuration share one lazily created client, as ``ChatOpenAI`` does with
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -47,6 +48,17 @@ def shared_client(config: GatewayConfig) -> GatewayClient:
 def shared_async_client(config: GatewayConfig) -> AsyncGatewayClient:
     """The process's :class:`AsyncGatewayClient` for ``config``, created on first use."""
     return _cached(_async, config, AsyncGatewayClient)
+
+
+def _after_fork_in_child() -> None:
+    """A lock another thread held at the fork would stay held in the child; the cached clients stay (their
+    pools are forgotten by the child on their own, see ``cfaig._transports._fork``)."""
+    global _lock  # replaced in the child, never shared with the parent
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @atexit.register

@@ -26,7 +26,9 @@ ENV_GATEWAY_URL: Final = "CF_AIG_GATEWAY_URL"
 
 # --- timeouts and retries ----------------------------------------------------------------------
 DEFAULT_TIMEOUT: Final = 60.0
-"""Seconds for a whole request (read timeout between bytes on streams)."""
+"""Seconds for a whole non-streaming request, connect to last byte (on streams: the longest wait between bytes)."""
+DEFAULT_MAX_RESPONSE_BYTES: Final = 64 * 1024 * 1024
+"""Largest answer read, in bytes after decompression (a stream's total too): 64 MiB."""
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0
 MAX_TIMEOUT: Final = 86_400.0
 """Seconds: the largest ``timeout`` accepted (a day). The sync transport's clock overflows on ``inf`` or 1e12."""

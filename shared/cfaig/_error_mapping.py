@@ -33,11 +33,19 @@ from cfaig.errors import (
     PermissionDeniedError,
     RateLimitError,
     RequestTooLargeError,
+    ResponseTooLargeError,
     ServerError,
+    UnexpectedRedirectError,
     UpstreamTimeoutError,
 )
 
-__all__ = ["error_from_stream_event", "make_status_error", "map_transport_errors"]
+__all__ = [
+    "deadline_error",
+    "error_from_stream_event",
+    "make_status_error",
+    "map_transport_errors",
+    "too_large_error",
+]
 
 _STATUS_CLASSES: dict[int, type[GatewayError]] = {
     400: BadRequestError,
@@ -79,6 +87,8 @@ def make_status_error(
     """
     headers = headers or {}
     text = _to_text(body)
+    if 300 <= status_code < 400:
+        return _redirect_error(status_code, text, headers, provider=provider, step=step)
     code, message = _parse_error_body(text)
     known = gateway_code(code)
 
@@ -112,6 +122,27 @@ def make_status_error(
         retry_after=parse_retry_after(headers) if status_code in (429, 503) else None,
         step=step,
     )
+
+
+def _redirect_error(
+    status_code: int, text: str, headers: Mapping[str, str], *, provider: str | None, step: int | None
+) -> UnexpectedRedirectError:
+    """A 3xx: gateway requests never follow one, since the request's credentials would go along."""
+    raw = headers.get("location")
+    location = excerpt(raw, 500) if raw else None
+    error = UnexpectedRedirectError(
+        f"HTTP {status_code} redirect to {location or '(no Location header)'} not followed",
+        status_code=status_code,
+        log_id=headers.get(H_LOG_ID),
+        request_id=headers.get(H_REQUEST_ID),
+        provider=provider,
+        hint="gateway requests never follow redirects (the credentials would go along): check base_url, "
+        "and any proxy between you and the gateway",
+        body_excerpt=excerpt(text) if text.strip() else None,
+        step=step,
+    )
+    error.location = location
+    return error
 
 
 def error_from_stream_event(payload: Mapping[str, Any], *, provider: str | None = None) -> GatewayError:
@@ -242,6 +273,30 @@ def _transport_error(exc: Exception, provider: str | None, step: int | None) -> 
     if aiohttp is not None and isinstance(exc, (aiohttp.ClientError, ConnectionError)):
         return _connection_error(exc, provider, step)
     return None
+
+
+def deadline_error(setting: str, seconds: float) -> GatewayTimeoutError:
+    """The ``timeout`` of a whole non-streaming request, or the ``stream_timeout`` of a whole stream, ran out."""
+    if setting == "stream_timeout":
+        return GatewayTimeoutError(
+            f"the stream did not end within stream_timeout={seconds:g} s",
+            hint="stream_timeout bounds a whole stream: raise it, or leave it unset (timeout still bounds every "
+            "wait between bytes)",
+        )
+    return GatewayTimeoutError(
+        f"no complete answer within timeout={seconds:g} s",
+        hint="timeout bounds a whole non-streaming request, connect to last byte (each attempt): raise it, or set "
+        "request_timeout_ms to let the gateway give up first",
+    )
+
+
+def too_large_error(limit: int, status_code: int | None = None) -> ResponseTooLargeError:
+    """An answer passed ``max_response_bytes`` (counted after decompression); reading stopped there."""
+    return ResponseTooLargeError(
+        f"the answer is larger than max_response_bytes={limit}; reading stopped there",
+        status_code=status_code,
+        hint="raise max_response_bytes if answers this large are expected",
+    )
 
 
 def _connection_error(exc: Exception, provider: str | None, step: int | None) -> GatewayConnectionError:

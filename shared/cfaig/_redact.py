@@ -98,8 +98,8 @@ def scrub(error: GatewayError, secrets: tuple[str, ...]) -> GatewayError:
     """
     if not secrets:
         return error
-    for name in ("message", "hint", "body_excerpt"):
-        value = getattr(error, name)
+    for name in ("message", "hint", "body_excerpt", "location"):  # location: an UnexpectedRedirectError's
+        value = getattr(error, name, None)
         if value:
             for secret in secrets:
                 value = _mask_cut_prefix(value.replace(secret, VALUE_MASK), secret)

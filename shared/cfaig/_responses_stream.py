@@ -24,6 +24,7 @@ from cfaig._redact import excerpt
 from cfaig._response import _check_json, _validate
 from cfaig._sse import ServerSentEvent, SSEDecoder
 from cfaig._streaming import AsyncChatStream, ChatStream, StreamDecoder
+from cfaig._transports._limits import Budget
 from cfaig.errors import GatewayError, IncompleteStreamError, MalformedResponseError
 from cfaig.responses_types import (
     RESPONSES_EVENT_TYPES,
@@ -467,9 +468,9 @@ def _chat_loop_decoder(decoder: ResponsesDecoder) -> StreamDecoder:
 class ResponsesStream(_ResponsesStreamBase):
     """An iterator of :class:`~cfaig.types.ResponsesEvent`; also a context manager that closes the connection."""
 
-    def __init__(self, response: httpx.Response, decoder: ResponsesDecoder) -> None:
+    def __init__(self, response: httpx.Response, decoder: ResponsesDecoder, budget: Budget | None = None) -> None:
         super().__init__(response, decoder)
-        self._bytes = ChatStream(response, _chat_loop_decoder(decoder))
+        self._bytes = ChatStream(response, _chat_loop_decoder(decoder), budget)
 
     def __iter__(self) -> Iterator[ResponsesEvent]:
         return cast("Iterator[ResponsesEvent]", iter(self._bytes))
@@ -489,9 +490,9 @@ class ResponsesStream(_ResponsesStreamBase):
 class AsyncResponsesStream(_ResponsesStreamBase):
     """The async twin of :class:`ResponsesStream`."""
 
-    def __init__(self, response: httpx.Response, decoder: ResponsesDecoder) -> None:
+    def __init__(self, response: httpx.Response, decoder: ResponsesDecoder, budget: Budget | None = None) -> None:
         super().__init__(response, decoder)
-        self._bytes = AsyncChatStream(response, _chat_loop_decoder(decoder))
+        self._bytes = AsyncChatStream(response, _chat_loop_decoder(decoder), budget)
 
     def __aiter__(self) -> AsyncIterator[ResponsesEvent]:
         return cast("AsyncIterator[ResponsesEvent]", self._bytes.__aiter__())

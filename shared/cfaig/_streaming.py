@@ -20,6 +20,7 @@ from cfaig._error_mapping import error_from_stream_event, map_transport_errors
 from cfaig._redact import excerpt
 from cfaig._response import parse_chat
 from cfaig._sse import ServerSentEvent, SSEDecoder
+from cfaig._transports._limits import Budget, aiter_bounded, aread_body, iter_bounded, read_body
 from cfaig.errors import IncompleteStreamError, MalformedResponseError
 from cfaig.types import (
     AssistantMessage,
@@ -344,9 +345,11 @@ def _sniff_json(head: bytes) -> bool:
 
 
 class _StreamBase:
-    def __init__(self, response: httpx.Response, decoder: StreamDecoder) -> None:
+    def __init__(self, response: httpx.Response, decoder: StreamDecoder, budget: Budget | None = None) -> None:
         self.response = response
         self._decoder = decoder
+        self._budget = budget or Budget()
+        """``stream_timeout`` (if any) and ``max_response_bytes`` for the whole body."""
         content_type = response.headers.get("content-type", "")
         self._content_type = content_type
         self._buffered = "text/event-stream" not in content_type and any(
@@ -385,9 +388,9 @@ class ChatStream(_StreamBase):
         try:
             with map_transport_errors(provider=decoder.provider, secrets=decoder.secrets):
                 if self._buffered:
-                    yield from decoder.whole_body(self.response.read(), self._content_type)
+                    yield from decoder.whole_body(read_body(self.response, self._budget), self._content_type)
                     return
-                body = self.response.iter_bytes()
+                body = iter_bounded(self.response.iter_bytes(), self._budget)
                 if self._sniff:
                     head = b""
                     for data in body:
@@ -424,11 +427,12 @@ class AsyncChatStream(_StreamBase):
 
     async def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
         decoder = self._decoder
-        body = self.response.aiter_bytes()
+        body = aiter_bounded(self.response.aiter_bytes(), self._budget)
         try:
             with map_transport_errors(provider=decoder.provider, secrets=decoder.secrets):
                 if self._buffered:
-                    for chunk in decoder.whole_body(await self.response.aread(), self._content_type):
+                    body_bytes = await aread_body(self.response, self._budget)
+                    for chunk in decoder.whole_body(body_bytes, self._content_type):
                         yield chunk
                     return
                 if self._sniff:

@@ -28,6 +28,7 @@ from cfaig._constants import (
     DEFAULT_API_BASE_URL,
     DEFAULT_BASE_URL,
     DEFAULT_GATEWAY_ID,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ENV_ACCOUNT_ID,
@@ -48,6 +49,7 @@ __all__ = [
     "ENV_VARS",
     "GatewayConfig",
     "Surface",
+    "check_stream_timeout",
     "describe_validation_error",
     "env_default",
     "secret_env_default",
@@ -142,6 +144,18 @@ def _check_port(parts: SplitResult) -> None:
         raise ValueError("has a port that is not a number from 1 to 65535")
 
 
+def check_stream_timeout(value: Any) -> float | None:
+    """A call's ``stream_timeout``: ``None``, or a positive, finite number of seconds up to ``MAX_TIMEOUT``, as
+    the field (``ConfigurationError``)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_TIMEOUT:
+        raise ConfigurationError(
+            f"stream_timeout must be a positive number of seconds up to {MAX_TIMEOUT:g}, not {value!r}"
+        )
+    return float(value)
+
+
 def _is_loopback(host: str) -> bool:
     if host in ("localhost", "localhost.localdomain"):
         return True
@@ -175,7 +189,14 @@ class GatewayConfig(BaseModel):
     """``"gateway"``: gateway.ai.cloudflare.com (unified, provider and Universal endpoints).
     ``"rest"``: api.cloudflare.com ``/ai/v1/...`` with the gateway chosen by ``cf-aig-gateway-id``."""
     timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, le=MAX_TIMEOUT, allow_inf_nan=False)
-    """Seconds before a request without an answer fails; on streams, the longest wait between bytes."""
+    """Seconds a non-streaming request may take as a whole, from connecting to the last byte of the answer (each
+    attempt); on streams, the longest wait for the answer's headers and between two reads of the body."""
+    stream_timeout: float | None = Field(default=None, gt=0, le=MAX_TIMEOUT, allow_inf_nan=False)
+    """Seconds a whole stream may take, from sending the request to its last byte; ``None``: no total (``timeout``
+    still bounds every wait). Also a keyword of each streaming call."""
+    max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, gt=0)
+    """Largest answer read, in bytes after decompression (64 MiB); a stream's bytes count in total. A larger one
+    raises ``ResponseTooLargeError`` as soon as the limit is passed."""
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, le=10)
     """Client-side retries of connection errors, 408, 409, 429 and 5xx."""
     allow_insecure_http: bool = False

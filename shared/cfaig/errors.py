@@ -19,7 +19,9 @@
         ├── GatewayTimeoutError       no answer in time (client timeout, 408, gateway request timeout)
         ├── GatewayConnectionError    could not connect, connection reset, stream cut
         │   └── IncompleteStreamError a stream that ended before its terminator
+        ├── UnexpectedRedirectError   a 3xx: redirects are never followed (they would carry credentials)
         └── MalformedResponseError    a 2xx whose body is not what the protocol promises
+            └── ResponseTooLargeError an answer larger than ``max_response_bytes``
 
 Every ``GatewayError`` carries the evidence: ``status_code``, the gateway ``code`` (2009, 2001, ...),
 ``log_id``, ``provider``, ``request_id``, a plain-words ``hint`` and a short ``body_excerpt``. Credentials
@@ -47,7 +49,9 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RequestTooLargeError",
+    "ResponseTooLargeError",
     "ServerError",
+    "UnexpectedRedirectError",
     "UpstreamTimeoutError",
 ]
 
@@ -182,3 +186,15 @@ class IncompleteStreamError(GatewayConnectionError):
 
 class MalformedResponseError(GatewayError):
     """A success status whose body is not what the protocol promises (HTML, missing fields, bad JSON)."""
+
+
+class ResponseTooLargeError(MalformedResponseError):
+    """An answer whose body (after decompression; a stream's bytes in total) exceeds ``max_response_bytes``.
+    Reading stops at the limit; not retried."""
+
+
+class UnexpectedRedirectError(GatewayError):
+    """A 3xx answer. Gateway requests never follow redirects, since the request's credentials would go to
+    the new location: ``status_code`` and ``location`` say where the server pointed. Not retried."""
+
+    location: str | None = None

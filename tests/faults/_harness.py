@@ -167,6 +167,8 @@ class CallSettings:
     account_id: str = EMULATOR_ACCOUNT_ID
     cf_aig_token: str | None = None
     api_key: str | None = None
+    stream_timeout: float | None = None
+    prompt: str = PROMPT
 
     def config_fields(self) -> dict[str, Any]:
         fields: dict[str, Any] = {
@@ -174,6 +176,8 @@ class CallSettings:
             "max_retries": self.max_retries,
             "timeout": self.timeout,
         }
+        if self.stream_timeout is not None:
+            fields["stream_timeout"] = self.stream_timeout
         if self.cf_aig_token is not None:
             fields["cf_aig_token"] = self.cf_aig_token
         if self.api_key is not None:
@@ -206,8 +210,8 @@ def _core_call(settings: CallSettings) -> dict[str, Any]:
     return call
 
 
-def _core_request() -> dict[str, Any]:
-    return {"model": MODEL, "messages": [{"role": "user", "content": PROMPT}]}
+def _core_request(settings: CallSettings) -> dict[str, Any]:
+    return {"model": MODEL, "messages": [{"role": "user", "content": settings.prompt}]}
 
 
 @dataclass(frozen=True)
@@ -230,7 +234,7 @@ def _framework(layer: Layer, base_url: str, settings: CallSettings) -> _Framewor
     if layer == "langchain":
         from langchain_cfaig import ChatCloudflareAIGateway
 
-        return _Framework(ChatCloudflareAIGateway(**fields), "invoke", "stream", (PROMPT,), _content, _content)
+        return _Framework(ChatCloudflareAIGateway(**fields), "invoke", "stream", (settings.prompt,), _content, _content)
     from llama_index.core.llms import ChatMessage
 
     from llamaindex_cfaig import CloudflareAIGatewayLLM
@@ -239,7 +243,7 @@ def _framework(layer: Layer, base_url: str, settings: CallSettings) -> _Framewor
         CloudflareAIGatewayLLM(**fields),
         "chat",
         "stream_chat",
-        ([ChatMessage(role="user", content=PROMPT)],),
+        ([ChatMessage(role="user", content=settings.prompt)],),
         _message_content,
         _delta,
     )
@@ -262,10 +266,10 @@ def _sync_call(layer: Layer, mode: Mode, base_url: str, settings: CallSettings, 
     if layer == "core":
         with GatewayClient(base_url=base_url, **settings.config_fields()) as client:
             if mode == "sync":
-                result.text = client.chat(_core_request(), **_core_call(settings)).text  # type: ignore[arg-type]
+                result.text = client.chat(_core_request(settings), **_core_call(settings)).text  # type: ignore[arg-type]
                 return
             parts: list[str] = []
-            with client.stream_chat(_core_request(), **_core_call(settings)) as stream:  # type: ignore[arg-type]
+            with client.stream_chat(_core_request(settings), **_core_call(settings)) as stream:  # type: ignore[arg-type]
                 for chunk in stream:
                     result.chunks += 1
                     parts.extend(choice.delta.content or "" for choice in chunk.choices)
@@ -286,11 +290,11 @@ async def _async_call(layer: Layer, mode: Mode, base_url: str, settings: CallSet
     if layer == "core":
         async with AsyncGatewayClient(base_url=base_url, **settings.config_fields()) as client:
             if mode == "async":
-                completion = await client.chat(_core_request(), **_core_call(settings))  # type: ignore[arg-type]
+                completion = await client.chat(_core_request(settings), **_core_call(settings))  # type: ignore[arg-type]
                 result.text = completion.text
                 return
             parts: list[str] = []
-            async with await client.stream_chat(_core_request(), **_core_call(settings)) as stream:  # type: ignore[arg-type]
+            async with await client.stream_chat(_core_request(settings), **_core_call(settings)) as stream:  # type: ignore[arg-type]
                 async for chunk in stream:
                     result.chunks += 1
                     parts.extend(choice.delta.content or "" for choice in chunk.choices)

@@ -15,7 +15,7 @@ import sys
 import warnings
 
 from cfaig.testing import serve
-from tests.faults._harness import LAYERS, MODES, clear_shared
+from tests.faults._harness import LAYERS, MODES, Layer, Mode, clear_shared
 from tests.faults._matrix import CASES, run_cell
 
 
@@ -35,14 +35,19 @@ def _collapse(cells: list[str]) -> list[str]:
     return merged
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Print the fault matrix from a run.")
+def table_start(description: str, argv: list[str] | None) -> tuple[bool, list[tuple[Mode, Layer]], list[str]]:
+    """What a fault table's ``main`` starts with: ``--by-mode``, the (mode, layer) columns, the header lines."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--by-mode", action="store_true", help="merge the layers of a mode when they agree")
-    by_mode = parser.parse_args(argv).by_mode
+    by_mode: bool = parser.parse_args(argv).by_mode
     warnings.simplefilter("ignore", ResourceWarning)
     columns = [(mode, layer) for mode in MODES for layer in LAYERS]
     titles = [f"{mode} (all layers)" for mode in MODES] if by_mode else [f"{m} / {layer}" for m, layer in columns]
-    lines = ["| fault | " + " | ".join(titles) + " |", "|" + "---|" * (len(titles) + 1)]
+    return by_mode, columns, ["| fault | " + " | ".join(titles) + " |", "|" + "---|" * (len(titles) + 1)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    by_mode, columns, lines = table_start("Print the fault matrix from a run.", argv)
     mismatches = 0
     with serve() as server:
         for case in CASES:

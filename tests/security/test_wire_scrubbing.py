@@ -19,7 +19,13 @@ from typing import Any
 import pytest
 
 from cfaig import AsyncGatewayClient, GatewayClient
-from cfaig.errors import CfaigError, GatewayConnectionError, GatewayError, MalformedResponseError
+from cfaig.errors import (
+    CfaigError,
+    GatewayConnectionError,
+    GatewayError,
+    MalformedResponseError,
+    UnexpectedRedirectError,
+)
 from cfaig.testing import vcr_config
 from tests.core._raw_server import RawServer, chunk_event, http, sse
 from tests.faults._harness import LAYERS, MODES, CallSettings, Layer, Mode, closed_port_url, run_call
@@ -105,6 +111,18 @@ def test_a_long_body_cut_inside_a_secret_leaks_no_prefix_of_it() -> None:
     with RawServer(http(body)) as server:
         error = _failure("sync", server.base_url, "chat", REQUEST)
     assert isinstance(error, MalformedResponseError), repr(error)
+    assert_clean(everything(error))
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_redirect_whose_location_echoes_the_credentials_does_not_leak_them(mode: str) -> None:
+    """A 3xx is an UnexpectedRedirectError whose ``location`` is scrubbed like its message (issue 12, 2 and 5)."""
+    location = f"https://elsewhere.example/login?token={TOKEN}&key={KEY}"
+    reply = http(json.dumps(ECHO).encode(), "302 Found", extra=f"location: {location}\r\n")
+    with RawServer(reply) as server:
+        error = _failure(mode, server.base_url, "chat", REQUEST)
+    assert isinstance(error, UnexpectedRedirectError), repr(error)
+    assert error.location is not None and error.location.startswith("https://elsewhere.example/login?token=")
     assert_clean(everything(error))
 
 

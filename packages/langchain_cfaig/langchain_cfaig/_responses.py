@@ -323,7 +323,7 @@ def stream(
     kwargs: dict[str, Any],
 ) -> Iterator[ChatGenerationChunk]:
     usage = model._wants_usage(kwargs)
-    request, call = build(model, messages, stop, kwargs)
+    request, call = build(model, messages, stop, kwargs, stream=True)
     with model.client.stream_responses(request, **call) as events:
         converter = _converter(model, events, request, usage, _convert.parse_target(kwargs))
         for event in events:
@@ -342,7 +342,7 @@ async def astream(
     kwargs: dict[str, Any],
 ) -> AsyncIterator[ChatGenerationChunk]:
     usage = model._wants_usage(kwargs)
-    request, call = build(model, messages, stop, kwargs)
+    request, call = build(model, messages, stop, kwargs, stream=True)
     async with await model.async_client.stream_responses(request, **call) as events:
         converter = _converter(model, events, request, usage, _convert.parse_target(kwargs))
         async for event in events:

@@ -50,13 +50,18 @@ def _last_answer(messages: Sequence[BaseMessage]) -> tuple[Sequence[BaseMessage]
 
 
 def build(
-    model: ChatCloudflareAIGateway, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    model: ChatCloudflareAIGateway,
+    messages: list[BaseMessage],
+    stop: list[str] | None,
+    kwargs: dict[str, Any],
+    *,
+    stream: bool = False,
 ) -> tuple[ResponsesRequest, dict[str, Any]]:
     previous: str | None = None
     if model.use_previous_response_id and "previous_response_id" not in kwargs:
         sent, previous = _last_answer(messages)
         messages = list(sent)
-    request, call = model._build_request(messages, stop, **kwargs)
+    request, call = model._build_request(messages, stop, stream=stream, **kwargs)
     items = [item for message in messages for item in _message_input(message)]
     body = responses_request(
         request,
@@ -69,7 +74,8 @@ def build(
     )
     if body.get("store") is False:
         body["input"] = _stateless(body["input"])
-    return body, {"options": call["options"], "fallbacks": call["fallbacks"]}
+    call.pop("endpoint", None)  # the Responses API has one endpoint
+    return body, call
 
 
 def _stateless(items: Sequence[Any]) -> list[Any]:

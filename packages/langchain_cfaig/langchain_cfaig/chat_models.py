@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from cfaig import AsyncChatStream, ChatRequest, ChatStream, parse_model
 from cfaig.errors import ConfigurationError
 from cfaig.integration.fields import GatewayFields
-from cfaig.integration.requests import chat_request, split_call_kwargs
+from cfaig.integration.requests import chat_request, pop_stream_timeout, split_call_kwargs
 from cfaig.integration.tools import normalise_tool_choice
 from cfaig.providers import StructuredMethod, capabilities, known_model_size
 from langchain_cfaig import _convert, _tokens
@@ -207,10 +207,12 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
     # --- one request builder for the four paths -----------------------------------------------------
 
     def _build_request(
-        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+        self, messages: list[BaseMessage], stop: list[str] | None = None, *, stream: bool = False, **kwargs: Any
     ) -> tuple[ChatRequest, dict[str, Any]]:
-        """The ChatRequest and the core call's keyword arguments (options, fallbacks, endpoint)."""
+        """The ChatRequest and the core call's keyword arguments (options, fallbacks, endpoint; for a stream,
+        a ``stream_timeout`` given to the call)."""
         kwargs = {key: value for key, value in kwargs.items() if key not in _IGNORED_KWARGS}
+        stream_timeout = pop_stream_timeout(kwargs)
         options, fallbacks, endpoint, kwargs = split_call_kwargs(
             kwargs, defaults=self._gateway.options, fallbacks=self.fallbacks, endpoint=self.endpoint
         )
@@ -228,7 +230,9 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
             params["stop"] = [stops] if isinstance(stops, str) else list(stops)
         params.update(kwargs)
         request = chat_request(model, _convert.messages_to_params(messages), params, extra_body=self.model_kwargs)
-        call = {"options": options, "fallbacks": fallbacks or None, "endpoint": endpoint}
+        call: dict[str, Any] = {"options": options, "fallbacks": fallbacks or None, "endpoint": endpoint}
+        if stream and stream_timeout is not None:
+            call["stream_timeout"] = stream_timeout
         return request, call
 
     def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
@@ -289,7 +293,7 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
             yield from self._responses_stream(messages, stop, run_manager, kwargs)
             return
         wants_usage = self._wants_usage(kwargs)
-        request, call = self._build_request(messages, stop, **kwargs)
+        request, call = self._build_request(messages, stop, stream=True, **kwargs)
         with self.client.stream_chat(request, **call) as stream:
             for generation in self._generations(stream, request, wants_usage, _convert.parse_target(kwargs)):
                 if run_manager is not None:
@@ -308,7 +312,7 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
                 yield generation
             return
         wants_usage = self._wants_usage(kwargs)
-        request, call = self._build_request(messages, stop, **kwargs)
+        request, call = self._build_request(messages, stop, stream=True, **kwargs)
         async with await self.async_client.stream_chat(request, **call) as stream:
             async for generation in self._agenerations(stream, request, wants_usage, _convert.parse_target(kwargs)):
                 if run_manager is not None:

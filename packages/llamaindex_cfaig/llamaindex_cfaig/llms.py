@@ -30,7 +30,7 @@ from pydantic import Field
 from cfaig import AsyncChatStream, ChatCompletion, ChatCompletionChunk, ChatRequest, ChatStream, Endpoint
 from cfaig.errors import ConfigurationError
 from cfaig.integration.fields import GatewayFields
-from cfaig.integration.requests import chat_request, split_call_kwargs
+from cfaig.integration.requests import chat_request, pop_stream_timeout, split_call_kwargs
 from cfaig.integration.tools import normalise_tool_choice
 from cfaig.providers import DEFAULT_CHAT_MODEL, capabilities, model_size
 from llamaindex_cfaig._convert import (
@@ -128,11 +128,14 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
     # --- request ------------------------------------------------------------------------------
 
     def _request(
-        self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
+        self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any], *, stream: bool = False
     ) -> tuple[ChatRequest, dict[str, Any]]:
-        """The ChatRequest for ``messages`` and the keyword arguments for the core client call."""
+        """The ChatRequest for ``messages`` and the keyword arguments for the core client call (for a stream,
+        a ``stream_timeout`` given to the call)."""
+        given = {**self.additional_kwargs, **kwargs}
+        stream_timeout = pop_stream_timeout(given)
         options, fallbacks, endpoint, params = split_call_kwargs(
-            {**self.additional_kwargs, **kwargs},
+            given,
             defaults=self._gateway.options,
             fallbacks=self.fallbacks,
             endpoint=self.endpoint,
@@ -149,6 +152,8 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
         call: dict[str, Any] = {"options": options, "endpoint": endpoint}
         if fallbacks:
             call["fallbacks"] = fallbacks
+        if stream and stream_timeout is not None:
+            call["stream_timeout"] = stream_timeout
         return request, call
 
     def _chat_response(self, completion: ChatCompletion) -> ChatResponse:
@@ -201,7 +206,7 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
         return self._chat_response(self.client.chat(request, **call))
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        request, call = self._request(messages, kwargs)
+        request, call = self._request(messages, kwargs, stream=True)
         stream = self.client.stream_chat(request, **call)  # opened now: HTTP errors raise here
 
         def gen() -> Generator[ChatResponse, None, None]:
@@ -217,7 +222,7 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
         return self._chat_response(await self.async_client.chat(request, **call))
 
     async def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
-        request, call = self._request(messages, kwargs)
+        request, call = self._request(messages, kwargs, stream=True)
         stream = await self.async_client.stream_chat(request, **call)
 
         async def gen() -> AsyncGenerator[ChatResponse, None]:

@@ -79,12 +79,12 @@ class CloudflareAIGatewayResponses(CloudflareAIGatewayLLM):
     # --- request ------------------------------------------------------------------------------
 
     def _responses_request(
-        self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
+        self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any], *, stream: bool = False
     ) -> tuple[ResponsesRequest, dict[str, Any]]:
         previous = self._previous_response_id if self.track_previous_responses else None
         if previous is not None:
             messages, previous = _after_answer(messages, previous)
-        request, call = self._request(messages, kwargs)
+        request, call = self._request(messages, kwargs, stream=stream)
         items = [item for message in messages for item in _message_input(message)]
         body = responses_request(
             request,
@@ -119,7 +119,7 @@ class CloudflareAIGatewayResponses(CloudflareAIGatewayLLM):
         return self._answered(await self.async_client.responses(request, **call))
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        request, call = self._responses_request(messages, kwargs)
+        request, call = self._responses_request(messages, kwargs, stream=True)
         stream = self.client.stream_responses(request, **call)  # opened now: HTTP errors raise here
 
         def gen() -> Generator[ChatResponse, None, None]:
@@ -131,7 +131,7 @@ class CloudflareAIGatewayResponses(CloudflareAIGatewayLLM):
         return gen()
 
     async def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
-        request, call = self._responses_request(messages, kwargs)
+        request, call = self._responses_request(messages, kwargs, stream=True)
         stream = await self.async_client.stream_responses(request, **call)
 
         async def gen() -> AsyncGenerator[ChatResponse, None]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from cfaig._constants import DEFAULT_CONNECT_TIMEOUT, MAX_CONNECTIONS
 from cfaig._headers import HeaderValue, wire_headers
+from cfaig._transports._limits import Budget, aread_body
 from cfaig.config import GatewayConfig
 
 if TYPE_CHECKING:
@@ -35,18 +36,19 @@ def available() -> bool:
 class AiohttpResponse:
     """The part of ``httpx.Response`` the client and streams use, over an aiohttp response."""
 
-    __slots__ = ("_response", "headers", "status_code")
+    __slots__ = ("_content", "_response", "headers", "status_code")
 
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
         self.status_code = response.status
         self.headers: CIMultiDictProxy[str] = response.headers
+        self._content: bytes | None = None
 
     async def aread(self) -> bytes:
-        try:
-            return await self._response.read()
-        finally:
-            self._response.release()
+        if self._content is None:
+            await aread_body(self, Budget())
+        assert self._content is not None  # kept by aread_body
+        return self._content
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
         async for data in self._response.content.iter_any():
@@ -76,14 +78,21 @@ class AiohttpPool:
         )
 
     async def send(
-        self, method: str, url: str, headers: Mapping[str, HeaderValue], body: bytes, *, stream: bool
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, HeaderValue],
+        body: bytes,
+        *,
+        stream: bool,
+        budget: Budget,
     ) -> AiohttpResponse:
-        """Send and return once the status line and headers are in; the body is read on demand, so
-        ``stream`` changes nothing here."""
-        response = await self.session.request(
-            method, url, data=body, headers=wire_headers(headers), allow_redirects=False
-        )
-        return AiohttpResponse(response)
+        """Send one request; without ``stream`` the body is read (within ``budget``'s size) before returning."""
+        raw = await self.session.request(method, url, data=body, headers=wire_headers(headers), allow_redirects=False)
+        response = AiohttpResponse(raw)
+        if not stream:
+            await aread_body(response, budget, truncate=response.status_code >= 300)
+        return response
 
     async def aclose(self) -> None:
         if not self.session.closed:

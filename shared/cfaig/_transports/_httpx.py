@@ -17,6 +17,8 @@ import httpx
 
 from cfaig._constants import DEFAULT_CONNECT_TIMEOUT, MAX_CONNECTIONS, MAX_KEEPALIVE_CONNECTIONS
 from cfaig._headers import HeaderValue, wire_headers
+from cfaig._transports._fork import per_process
+from cfaig._transports._limits import Budget, aread_body, read_body
 from cfaig.config import GatewayConfig
 
 __all__ = ["AsyncHttpxPool", "SyncPool", "default_ssl_context", "gateway_headers"]
@@ -63,9 +65,10 @@ def gateway_headers(headers: Any) -> Mapping[str, str]:
 
 
 class SyncPool:
-    """The sync client's connections: your ``httpx.Client`` as given, or ours, created on first use."""
+    """The sync client's connections: your ``httpx.Client`` as given, or ours, created on first use (and again
+    in a forked child, which never sends on the parent's connections)."""
 
-    __slots__ = ("_client", "_extensions", "_lock", "_owned", "_timeout", "_transport")
+    __slots__ = ("__weakref__", "_client", "_extensions", "_lock", "_own_transport", "_owned", "_timeout", "_transport")
 
     def __init__(
         self, config: GatewayConfig, client: httpx.Client | None, transport: httpx.BaseTransport | None
@@ -73,9 +76,19 @@ class SyncPool:
         self._client = client
         self._owned = client is None
         self._transport = transport
+        self._own_transport = transport is None
         self._timeout = _timeout(config)
         self._extensions = {"timeout": self._timeout.as_dict()}
         self._lock = threading.Lock()
+        if self._owned:
+            per_process(self)
+
+    def _forget_after_fork(self) -> None:
+        """In a forked child: drop our pool (its sockets are the parent's), so the next request opens one."""
+        self._lock = threading.Lock()
+        self._client = None
+        if self._own_transport:
+            self._transport = None
 
     @property
     def client(self) -> httpx.Client:
@@ -91,22 +104,30 @@ class SyncPool:
         return self._client
 
     def send(
-        self, method: str, url: str, headers: Mapping[str, HeaderValue], body: bytes, *, stream: bool
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, HeaderValue],
+        body: bytes,
+        *,
+        stream: bool,
+        budget: Budget,
     ) -> httpx.Response:
-        """Send one request; without ``stream`` the body is read before returning."""
+        """Send one request; without ``stream`` the body is read within ``budget`` before returning."""
         client = self.client
-        if not self._owned:
+        if not self._owned:  # yours: never following a redirect, whatever the client's default
             request = client.build_request(method, url, headers=wire_headers(headers), content=body)
-            return client.send(request, stream=stream)
-        transport = self._transport
-        assert transport is not None  # created with our client
-        request = httpx.Request(
-            method, _url(url), headers=wire_headers(headers), content=body, extensions=self._extensions
-        )
-        response = transport.handle_request(request)
-        response.request = request
+            response = client.send(request, stream=True, follow_redirects=False)
+        else:
+            transport = self._transport
+            assert transport is not None  # created with our client
+            request = httpx.Request(
+                method, _url(url), headers=wire_headers(headers), content=body, extensions=self._extensions
+            )
+            response = transport.handle_request(request)
+            response.request = request
         if not stream:
-            response.read()
+            read_body(response, budget, truncate=response.status_code >= 300)
         return response
 
     def close(self) -> None:
@@ -138,11 +159,21 @@ class AsyncHttpxPool:
         return cls(client, owned=True)
 
     async def send(
-        self, method: str, url: str, headers: Mapping[str, HeaderValue], body: bytes, *, stream: bool
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, HeaderValue],
+        body: bytes,
+        *,
+        stream: bool,
+        budget: Budget,
     ) -> httpx.Response:
-        """Send one request; without ``stream`` the body is read before returning."""
+        """Send one request; without ``stream`` the body is read (within ``budget``'s size) before returning."""
         request = self.client.build_request(method, url, headers=wire_headers(headers), content=body)
-        return await self.client.send(request, stream=stream)
+        response = await self.client.send(request, stream=True, follow_redirects=False)  # even on a client of yours
+        if not stream:
+            await aread_body(response, budget, truncate=response.status_code >= 300)
+        return response
 
     async def aclose(self) -> None:
         if self._owned:

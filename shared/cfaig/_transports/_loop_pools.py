@@ -11,11 +11,14 @@ would keep its sockets open.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import weakref
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
+
+from cfaig._transports._fork import per_process
 
 __all__ = ["LoopPools"]
 
@@ -28,11 +31,13 @@ _P = TypeVar("_P", bound=_Pool)
 
 
 async def _close_with_loop(pool: _Pool) -> AsyncGenerator[None, None]:
+    pid = os.getpid()
     try:
         yield
         yield  # never resumed: only closed, by the loop's shutdown or by LoopPools.aclose
     finally:
-        await pool.aclose()
+        if os.getpid() == pid:  # a forked child shutting an inherited loop down leaves the parent's pool be
+            await pool.aclose()
 
 
 @dataclass(slots=True)
@@ -45,11 +50,17 @@ class _Entry(Generic[_P]):
 class LoopPools(Generic[_P]):
     """The pools of one client, one per event loop; ``open_pool`` makes a pool for the running loop."""
 
-    __slots__ = ("_entries", "_lock", "_open_pool")
+    __slots__ = ("__weakref__", "_entries", "_lock", "_open_pool")
 
     def __init__(self, open_pool: Callable[[], _P]) -> None:
         self._open_pool = open_pool
         self._entries: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Entry[_P]] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+        per_process(self)
+
+    def _forget_after_fork(self) -> None:
+        """In a forked child: forget every pool (their sockets are the parent's); each loop opens its own."""
+        self._entries = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     def current(self) -> _P:

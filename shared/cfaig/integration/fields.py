@@ -122,6 +122,8 @@ class GatewayFields(BaseModel):
     api_base_url: str | None = _config_field("api_base_url")
     surface: Literal["gateway", "rest"] = _config_field("surface")
     timeout: float = _config_field("timeout")
+    stream_timeout: float | None = _config_field("stream_timeout")
+    max_response_bytes: int = _config_field("max_response_bytes")
     max_retries: int = _config_field("max_retries")
     allow_insecure_http: bool = _config_field("allow_insecure_http")
     # custom domains (issue 11 part 6)

@@ -12,12 +12,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from cfaig._request import Endpoint
+from cfaig.config import check_stream_timeout
 from cfaig.errors import ConfigurationError
 from cfaig.options import OPTION_FIELDS, GatewayOptions
 from cfaig.providers import EmbeddingSupport, embedding_support
 from cfaig.types import ChatMessageParam, ChatRequest
 
-__all__ = ["CHAT_BODY_KEYS", "chat_request", "embedding_support_for", "split_call_kwargs"]
+__all__ = ["CHAT_BODY_KEYS", "chat_request", "embedding_support_for", "pop_stream_timeout", "split_call_kwargs"]
 
 
 CHAT_BODY_KEYS: frozenset[str] = frozenset(ChatRequest.__annotations__) - {"model", "messages", "extra_body"}
@@ -86,6 +87,14 @@ def split_call_kwargs(
     chosen_fallbacks = list(call_fallbacks) if call_fallbacks is not None else (list(fallbacks) if fallbacks else None)
     call_endpoint = rest.pop("endpoint", None)
     return merged, chosen_fallbacks, call_endpoint or endpoint, rest
+
+
+def pop_stream_timeout(kwargs: dict[str, Any]) -> float | None:
+    """Take a call's ``stream_timeout=`` out of ``kwargs`` (a client setting, never a request parameter), checked.
+
+    Only a streaming call uses it (for its whole stream); any other call drops it.
+    """
+    return check_stream_timeout(kwargs.pop("stream_timeout", None))
 
 
 def embedding_support_for(model: str, *, dimensions: int | None = None) -> EmbeddingSupport:
