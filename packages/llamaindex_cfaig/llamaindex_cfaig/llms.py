@@ -21,19 +21,29 @@ from llama_index.core.base.llms.types import (
     CompletionResponseGen,
     LLMMetadata,
     MessageRole,
+    TextBlock,
 )
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from pydantic import Field
 
-from cfaig import AsyncChatStream, ChatCompletion, ChatCompletionChunk, ChatRequest, ChatStream, Endpoint
+from cfaig import (
+    AsyncChatStream,
+    ChatAccumulator,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatRequest,
+    ChatStream,
+    Endpoint,
+)
 from cfaig.errors import ConfigurationError
 from cfaig.integration.fields import GatewayFields
 from cfaig.integration.requests import chat_request, split_call_kwargs
 from cfaig.integration.tools import normalise_tool_choice
 from cfaig.providers import DEFAULT_CHAT_MODEL, capabilities, model_size
 from llamaindex_cfaig._convert import (
+    assistant_message,
     completion_message,
     force_single_tool_call,
     response_kwargs,
@@ -170,24 +180,6 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
         from the response headers, so worked out once per stream)."""
         return response_kwargs(stream.meta, model=self.model, finish_reason=None, usage=None)
 
-    def _stream_response(
-        self, stream: ChatStream | AsyncChatStream, chunk: ChatCompletionChunk, known: dict[str, Any]
-    ) -> ChatResponse | None:
-        """The cumulative response after ``chunk``, or ``None`` when the chunk adds nothing."""
-        delta = chunk.choices[0].delta if chunk.choices else None
-        if delta is None or not (delta.content or delta.reasoning or delta.tool_calls):
-            return None
-        snapshot = stream.accumulator.snapshot(stream.meta)
-        kwargs = dict(known)
-        if delta.reasoning:
-            kwargs["thinking_delta"] = delta.reasoning
-        return ChatResponse(
-            message=completion_message(snapshot.message, final=False),
-            delta=delta.content or "",
-            raw=chunk.model_dump(),
-            additional_kwargs=kwargs,
-        )
-
     def _final_response(self, stream: ChatStream | AsyncChatStream) -> ChatResponse:
         """The whole answer once the stream ended: final tool-call ids, finish reason and usage."""
         response = self._chat_response(stream.accumulator.snapshot(stream.meta))
@@ -206,8 +198,11 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
 
         def gen() -> Generator[ChatResponse, None, None]:
             with stream:
-                known = self._stream_kwargs(stream)
-                yield from filter(None, (self._stream_response(stream, chunk, known) for chunk in stream))
+                respond = _Answer(stream.accumulator, self._stream_kwargs(stream)).respond
+                for chunk in stream:
+                    response = respond(chunk)
+                    if response is not None:
+                        yield response
                 yield self._final_response(stream)
 
         return gen()
@@ -222,9 +217,9 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
 
         async def gen() -> AsyncGenerator[ChatResponse, None]:
             async with stream:
-                known = self._stream_kwargs(stream)
+                respond = _Answer(stream.accumulator, self._stream_kwargs(stream)).respond
                 async for chunk in stream:
-                    if (response := self._stream_response(stream, chunk, known)) is not None:
+                    if (response := respond(chunk)) is not None:
                         yield response
                 yield self._final_response(stream)
 
@@ -331,6 +326,67 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
                 "error_on_no_tool_call=False to accept an answer without tool calls."
             )
         return selections
+
+
+class _Answer:
+    """A stream's answer so far, grown chunk by chunk, and the cumulative response after each chunk.
+
+    Per choice index it keeps the text, the reasoning and whether tool calls came. Each response carries
+    the lowest index's whole message (what ``ChatAccumulator.snapshot`` gives), built from running strings:
+    a chunk costs its own fragment, not a re-join of every fragment before it plus a whole completion
+    rebuilt (which made a stream's cost grow with the square of its length).
+    """
+
+    __slots__ = ("_accumulator", "_choices", "_first", "_known")
+
+    def __init__(self, accumulator: ChatAccumulator, known: dict[str, Any]) -> None:
+        self._accumulator = accumulator  # the stream's: it has already folded in each chunk given here
+        self._known = known  # what every response's additional_kwargs start with
+        self._choices: dict[int, list[Any]] = {}  # index -> [text, reasoning, has tool calls]
+        self._first = 0
+
+    def add(self, chunk: ChatCompletionChunk) -> str | None:
+        """Fold ``chunk`` in; returns the reasoning fragment of its first choice."""
+        first_reasoning = None
+        for position, choice in enumerate(chunk.choices):
+            state = self._choices.get(choice.index)
+            if state is None:
+                state = self._choices[choice.index] = ["", "", False]
+                self._first = min(self._choices)
+            delta = choice.delta
+            if delta.content:
+                state[0] += delta.content
+            reasoning = delta.reasoning
+            if reasoning:
+                state[1] += reasoning
+                if position == 0:
+                    first_reasoning = reasoning
+            if delta.tool_calls:
+                state[2] = True
+        return first_reasoning
+
+    def message(self) -> ChatMessage:
+        """The first choice's message so far (tool-call ids may still be missing: ``final=False``)."""
+        text, reasoning, has_tools = self._choices.get(self._first) or ("", "", False)
+        if not reasoning and not has_tools:  # plain text: what assistant_message builds for it
+            return ChatMessage(role=MessageRole.ASSISTANT, blocks=[TextBlock(text=text)], additional_kwargs={})
+        calls = self._accumulator.tool_calls(self._first) if has_tools else ()
+        return assistant_message(text, reasoning=reasoning or None, tool_calls=calls, final=False)
+
+    def respond(self, chunk: ChatCompletionChunk) -> ChatResponse | None:
+        """The cumulative response after ``chunk``, or ``None`` when its first choice adds nothing."""
+        reasoning = self.add(chunk)
+        if not chunk.choices:
+            return None
+        delta = chunk.choices[0].delta
+        if not (delta.content or reasoning or delta.tool_calls):
+            return None
+        kwargs = dict(self._known)
+        if reasoning:
+            kwargs["thinking_delta"] = reasoning
+        return ChatResponse(
+            message=self.message(), delta=delta.content or "", raw=chunk.model_dump(), additional_kwargs=kwargs
+        )
 
 
 def _check_messages(messages: Sequence[Any]) -> None:
