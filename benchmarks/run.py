@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/run.py            # full run (~10 min on 2 cores), into build/bench/
     .venv/bin/python benchmarks/run.py --quick    # ~1-2 min smoke run, into build/bench/
     .venv/bin/python benchmarks/run.py --save     # a full run that replaces the committed benchmarks/results/
+    .venv/bin/python benchmarks/run.py --sweeps [--quick] [--save]   # the scaling sweeps (scaling.md/.png)
 
 Every client talks to the same loopback server (benchmarks/server.py, a separate process), clients are
 interleaved A B A B over several rounds, and medians (and p99 of per-call latency) are reported.
@@ -1414,7 +1415,17 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="~1-2 minute smoke run (fewer calls and rounds)")
     parser.add_argument("--rounds", type=int, help="override the number of interleaved rounds")
-    parser.add_argument("--only", help="comma-separated workloads: sync,async,stream,embed,import,construct,rss")
+    parser.add_argument(
+        "--only",
+        help="comma-separated workloads: sync,async,stream,embed,import,construct,rss "
+        "(with --sweeps: history,stream,tools,embed,async,threads)",
+    )
+    parser.add_argument(
+        "--sweeps",
+        action="store_true",
+        help="run the scaling sweeps instead (benchmarks/sweeps.py): history, stream length, tools, embeddings, "
+        "async concurrency, threads; writes scaling.md/.json/.png (--quick: small sizes)",
+    )
     parser.add_argument("--dim", type=int, default=64, help="embedding dimension served (default 64)")
     parser.add_argument("--out", help=f"output directory (default {SCRATCH.relative_to(ROOT)}, untracked)")
     parser.add_argument(
@@ -1445,6 +1456,11 @@ def main() -> None:
         rss_child(args.rss_child, args.port, n1, n2)
         return
 
+    if args.sweeps:
+        import sweeps
+
+        sweeps.main(output_dir(args), args.quick, set(args.only.split(",")) if args.only else None, args.dim)
+        return
     sizes = QUICK if args.quick else FULL
     if args.rounds:
         sizes.rounds = args.rounds

@@ -596,3 +596,49 @@ def test_stream_message_follows_the_lowest_choice_index() -> None:
         accumulator.add(item)
         answer.add(item)
         assert answer.message() == completion_message(accumulator.snapshot().message, final=False)
+
+
+# --- tool specs: LlamaIndex's own, with each schema generated once ------------------------------
+
+
+class Place(BaseModel):
+    city: str
+    country: str = "FR"
+
+
+class Visit(BaseModel):
+    place: Place
+    days: int = 1
+
+
+def visit(place: dict[str, Any], days: int = 1) -> str:
+    """Plan a visit."""
+    return str(place)
+
+
+def test_tool_specs_are_llamaindex_own_and_fresh_per_call(llm: CloudflareAIGatewayLLM) -> None:
+    """The spec sent is what ``ToolMetadata.to_openai_tool`` gives (names sanitised, schema with $defs);
+    a caller editing one call's spec does not change the next call's."""
+    tools = [ADD, WEATHER, FunctionTool.from_defaults(fn=visit, name="visit[v2]", fn_schema=Visit)]
+    first = llm._prepare_chat_with_tools(tools, user_msg="hi")["tools"]
+    assert first == [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
+    assert first[2]["function"]["name"] == "visit_v2_"
+    first[2]["function"]["parameters"]["properties"].clear()
+    second = llm._prepare_chat_with_tools(tools, user_msg="hi")["tools"]
+    assert second[2] == tools[2].metadata.to_openai_tool(skip_length_check=True)
+    assert second[2]["function"]["parameters"]["properties"]
+
+
+def test_tool_metadata_subclass_keeps_its_own_spec(llm: CloudflareAIGatewayLLM) -> None:
+    from llama_index.core.tools import ToolMetadata
+
+    class StrictMetadata(ToolMetadata):
+        def to_openai_tool(self, skip_length_check: bool = False) -> dict[str, Any]:
+            spec = super().to_openai_tool(skip_length_check=skip_length_check)
+            spec["function"]["strict"] = True
+            return spec
+
+    tool = FunctionTool.from_defaults(fn=add)
+    tool._metadata = StrictMetadata(description="add", name="add", fn_schema=tool.metadata.fn_schema)
+    (spec,) = llm._prepare_chat_with_tools([tool], user_msg="hi")["tools"]
+    assert spec["function"]["strict"] is True
