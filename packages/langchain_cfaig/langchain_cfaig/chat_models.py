@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, ClassVar, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput, ModelProfile
@@ -20,7 +20,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from cfaig import AsyncChatStream, ChatRequest, ChatStream, parse_model
+from cfaig import ChatRequest, parse_model
 from cfaig.errors import ConfigurationError
 from cfaig.integration.fields import GatewayFields
 from cfaig.integration.requests import chat_request, split_call_kwargs
@@ -28,6 +28,9 @@ from cfaig.integration.tools import normalise_tool_choice
 from cfaig.providers import StructuredMethod, capabilities, known_model_size
 from langchain_cfaig import _convert, _tokens
 from langchain_cfaig._responses_fields import ResponsesFields
+
+if TYPE_CHECKING:
+    from cfaig import AsyncChatStream, ChatStream  # the stream classes load httpx: only when a stream opens
 
 __all__ = ["ChatCloudflareAIGateway", "model_profile", "response_format_param"]
 

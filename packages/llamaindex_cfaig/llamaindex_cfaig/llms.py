@@ -31,15 +31,7 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.tools.types import ToolMetadata
 from pydantic import BaseModel, Field
 
-from cfaig import (
-    AsyncChatStream,
-    ChatAccumulator,
-    ChatCompletion,
-    ChatCompletionChunk,
-    ChatRequest,
-    ChatStream,
-    Endpoint,
-)
+from cfaig import ChatCompletion, ChatCompletionChunk, ChatRequest, Endpoint
 from cfaig.errors import ConfigurationError
 from cfaig.integration.fields import GatewayFields
 from cfaig.integration.requests import chat_request, split_call_kwargs
@@ -56,6 +48,8 @@ from llamaindex_cfaig._convert import (
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
+
+    from cfaig import AsyncChatStream, ChatAccumulator, ChatStream  # the stream classes load the HTTP stack
 
 __all__ = ["CloudflareAIGatewayLLM"]
 

@@ -22,19 +22,44 @@ import re
 import sys
 import typing
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, SecretStr, ValidationError
 
-from cfaig import AsyncGatewayClient, GatewayClient, parse_model
 from cfaig.config import ENV_VARS, GatewayConfig, describe_validation_error, env_default, secret_env_default
 from cfaig.errors import ConfigurationError
 from cfaig.integration.clients import GatewayState
 from cfaig.integration.keywords import coerce_timeout, move_unknown_keywords
+from cfaig.model_ref import parse_model
 from cfaig.options import CustomCost, GatewayOptions, MetadataValue
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+    from cfaig import AsyncGatewayClient, GatewayClient
+
+
+def _instance_of(name: str) -> PlainValidator:
+    """``None`` or an instance of ``cfaig.<name>``, checked without importing the clients (and the HTTP
+    stack under them) when the class is defined: one passed in means they are loaded already."""
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return None
+        cls = getattr(sys.modules["cfaig"], name) if "cfaig._client" in sys.modules else None
+        if cls is None or not isinstance(value, cls):
+            raise ValueError(f"Input should be an instance of {name}")
+        return value
+
+    return PlainValidator(check)
+
+
+if TYPE_CHECKING:
+    _SyncClientField = GatewayClient | None
+    _AsyncClientField = AsyncGatewayClient | None
+else:
+    _SyncClientField = Annotated[Any, _instance_of("GatewayClient")]
+    _AsyncClientField = Annotated[Any, _instance_of("AsyncGatewayClient")]
 
 __all__ = ["CONFIG_FIELDS", "OPTION_FIELD_NAMES", "GatewayFields", "pop_metadata_kwarg"]
 
@@ -142,13 +167,13 @@ class GatewayFields(BaseModel):
     no_wholesale: bool | None = _option_field("no_wholesale")
 
     # --- injection (tests, custom transports) ---------------------------------------------------
-    gateway_client: GatewayClient | None = Field(
+    gateway_client: _SyncClientField = Field(
         default=None,
         exclude=True,
         repr=False,
         description="A core client to send with instead of the shared one; its configuration is the instance's.",
     )
-    async_gateway_client: AsyncGatewayClient | None = Field(
+    async_gateway_client: _AsyncClientField = Field(
         default=None,
         exclude=True,
         repr=False,
