@@ -60,7 +60,8 @@ def gateway() -> Iterator[Setup]:
     account = os.environ.get("CLOUDFLARE_ACCOUNT_ID")
     token = os.environ.get("CF_AIG_TOKEN") or os.environ.get("CLOUDFLARE_API_TOKEN")
     if account and token:
-        surface = "rest" if not os.environ.get("CF_AIG_TOKEN") else os.environ.get("CFAIG_SURFACE", "gateway")
+        # CF_AIG_SURFACE=rest|gateway picks the surface (read by cfaig itself); a CLOUDFLARE_API_TOKEN alone means REST.
+        surface = os.environ.get("CF_AIG_SURFACE") or ("rest" if not os.environ.get("CF_AIG_TOKEN") else "gateway")
         gateway_id = os.environ.get("CLOUDFLARE_GATEWAY_ID", "default")
         key = (
             "a provider key from CF_AIG_PROVIDER_API_KEY"
@@ -223,7 +224,9 @@ class Demo:
             from cfaig.testing import Fault
 
             primary = self.setup.model
-            self.setup.emulator.inject(Fault(status=503, step=0, times=5))  # the primary provider is down
+            # The primary provider is down: its try and both client-side retries answer 503, then the fallback runs
+            # (fallback_mode="client", the default; the deprecated Universal Endpoint is not needed).
+            self.setup.emulator.inject(Fault(status=503, times=3))
             print(f"    (emulator: {primary} answers 503 for this request)")
         else:
             primary = "openai/cfaig-demo-model-that-does-not-exist"

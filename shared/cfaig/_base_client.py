@@ -60,8 +60,14 @@ class BaseClient:
         cfg = self.config
         return (
             f"{type(self).__name__}(account_id={cfg.account_id!r}, gateway_id={cfg.gateway_id!r}, "
-            f"surface={cfg.surface!r}, base_url={(cfg.api_base_url if cfg.surface == 'rest' else cfg.base_url)!r})"
+            f"surface={cfg.surface!r}, base_url={self._root!r})"
         )
+
+    @property
+    def _root(self) -> str:
+        """Where requests go: the REST API's root, a custom domain, or the gateway host's root."""
+        cfg = self.config
+        return cfg.api_base_url if cfg.surface == "rest" else cfg.gateway_url or cfg.base_url
 
     # pure preparation, shared by both clients
     def _prepare_chat(
@@ -148,11 +154,15 @@ class BaseClient:
         meta, content_type = self._meta(response, prepared, step)
         return parse(body, content_type, meta)
 
-    def _error(self, response: httpx.Response, body: bytes, target: Target, prepared: PreparedRequest) -> GatewayError:
+    def _error(
+        self, response: httpx.Response, body: bytes, target: Target, prepared: PreparedRequest, attempt_step: int = 0
+    ) -> GatewayError:
         step = None
         provider = target.provider
         raw = response.headers.get(H_STEP)
-        if raw is not None and raw.isdigit():
+        if len(prepared.targets) > 1:  # a client-side fallback: the step is the target's, whatever the gateway says
+            step = attempt_step
+        elif raw is not None and raw.isdigit():
             step = int(raw)
             if step < len(prepared.step_models):  # a Universal request: the step names the provider
                 provider = parse_model(prepared.step_models[step]).provider

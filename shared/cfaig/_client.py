@@ -100,7 +100,7 @@ class GatewayClient(BaseClient):
                 response.close()
         except GatewayError as error:
             return error
-        return self._error(response, body, target, prepared)
+        return self._error(response, body, target, prepared, attempt.step)
 
     def _read(self, response: httpx.Response) -> bytes:
         with map_transport_errors():
@@ -320,7 +320,7 @@ class AsyncGatewayClient(BaseClient):
                 await response.aclose()
         except GatewayError as error:
             return error
-        return self._error(cast(httpx.Response, response), body, target, prepared)
+        return self._error(cast(httpx.Response, response), body, target, prepared, attempt.step)
 
     async def _read(self, response: httpx.Response) -> bytes:
         with map_transport_errors():

@@ -20,6 +20,9 @@ ENV_PROVIDER_API_KEY: Final = "CF_AIG_PROVIDER_API_KEY"
 ENV_BASE_URL: Final = "CF_AIG_BASE_URL"
 ENV_API_BASE_URL: Final = "CF_AIG_API_BASE_URL"
 ENV_LOG: Final = "CFAIG_LOG"
+# surfaces and custom domains (issue 11 parts 3 and 6)
+ENV_SURFACE: Final = "CF_AIG_SURFACE"
+ENV_GATEWAY_URL: Final = "CF_AIG_GATEWAY_URL"
 
 # --- timeouts and retries ----------------------------------------------------------------------
 DEFAULT_TIMEOUT: Final = 60.0
@@ -64,6 +67,15 @@ H_CUSTOM_COST: Final = "cf-aig-custom-cost"
 H_BYOK_ALIAS: Final = "cf-aig-byok-alias"
 H_ZDR: Final = "cf-aig-zdr"
 H_NO_WHOLESALE: Final = "cf-aig-no-wholesale"
+# trace propagation and Workers AI prompt caching (issue 11 part 5)
+H_OTEL_TRACE_ID: Final = "cf-aig-otel-trace-id"
+"""https://developers.cloudflare.com/ai-gateway/observability/otel-integration/ (32 hex characters)."""
+H_OTEL_PARENT_SPAN_ID: Final = "cf-aig-otel-parent-span-id"
+"""https://developers.cloudflare.com/ai-gateway/observability/otel-integration/ (16 hex characters)."""
+H_SESSION_AFFINITY: Final = "x-session-affinity"
+"""https://developers.cloudflare.com/workers-ai/features/prompt-caching/ (routes a session to a warm cache)."""
+CREDENTIAL_HEADERS: Final = frozenset({"authorization", "cf-aig-authorization"})
+"""Header names (lower case) only the credential fields may set; ``default_headers`` may not."""
 
 # --- response headers --------------------------------------------------------------------------
 H_LOG_ID: Final = "cf-aig-log-id"

@@ -60,8 +60,11 @@ GATEWAY_CODES: Final[dict[int, GatewayCode]] = {
     5007: GatewayCode("Workers AI has no such model; check the @cf/... id"),
     7003: GatewayCode("the model was not found, or its input failed validation", probe_passed=True),
     10000: GatewayCode(
-        "the Cloudflare API token is missing or invalid (it needs AI Gateway / Workers AI permissions)",
-        diagnosis="the Cloudflare API token is missing or invalid for the REST surface",
+        "the Cloudflare API token is missing, invalid, or lacks Workers AI permission: the REST surface's "
+        "/ai/... routes need a token with Workers AI Read (a token with only AI Gateway permissions is refused "
+        "with 10000); set CLOUDFLARE_API_TOKEN to such a token",
+        diagnosis="the Cloudflare API token is missing, invalid, or lacks Workers AI Read for the REST surface: "
+        "set CLOUDFLARE_API_TOKEN",
         falls_back=False,
         retries=False,
     ),

@@ -1,13 +1,17 @@
-"""The only code that writes request headers: both auth headers, every ``cf-aig-*`` option, User-Agent.
+"""The only code that writes request headers: both auth headers, every ``cf-aig-*`` option, User-Agent,
+the caller's ``default_headers`` and the OpenTelemetry trace headers.
 
 It is also the only place a secret is unwrapped (redaction is ``_redact``'s job).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 from cfaig._constants import (
@@ -25,8 +29,11 @@ from cfaig._constants import (
     H_MAX_ATTEMPTS,
     H_METADATA,
     H_NO_WHOLESALE,
+    H_OTEL_PARENT_SPAN_ID,
+    H_OTEL_TRACE_ID,
     H_REQUEST_TIMEOUT,
     H_RETRY_DELAY,
+    H_SESSION_AFFINITY,
     H_SKIP_CACHE,
     H_ZDR,
 )
@@ -39,7 +46,9 @@ __all__ = [
     "base_headers",
     "management_headers",
     "option_headers",
+    "request_headers",
     "step_headers",
+    "trace_headers",
 ]
 
 USER_AGENT = f"cfaig/{__version__} python/{platform.python_version()}"
@@ -105,6 +114,9 @@ _OPTION_HEADERS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
     ("byok_alias", H_BYOK_ALIAS, str),
     ("zdr", H_ZDR, _flag),
     ("no_wholesale", H_NO_WHOLESALE, _flag),
+    ("session_affinity", H_SESSION_AFFINITY, str),
+    ("otel_trace_id", H_OTEL_TRACE_ID, str),
+    ("otel_parent_span_id", H_OTEL_PARENT_SPAN_ID, str),
 )
 """Each ``GatewayOptions`` field, its ``cf-aig-*`` header and how its value is written, in header order."""
 
@@ -119,3 +131,50 @@ def option_headers(options: GatewayOptions | None) -> dict[str, str]:
         if value is not None:
             headers[header] = encode(value)
     return headers
+
+
+# --- OpenTelemetry trace propagation (https://developers.cloudflare.com/ai-gateway/observability/otel-integration/)
+
+
+@functools.cache
+def _otel_trace() -> ModuleType | None:
+    """``opentelemetry.trace`` when ``opentelemetry-api`` is installed (the ``otel`` extra), else ``None``.
+
+    Imported on the first request, never with ``cfaig``: tracing is optional and costs nothing without it.
+    """
+    try:
+        return importlib.import_module("opentelemetry.trace")
+    except ImportError:
+        return None
+
+
+def trace_headers(options: GatewayOptions) -> dict[str, str]:
+    """The gateway's trace headers from the current OpenTelemetry span, when there is a valid one.
+
+    Nothing when the caller set either id (the caller's values are sent by :func:`option_headers`), turned
+    ``trace_propagation`` off, or ``opentelemetry-api`` is not installed.
+    """
+    if options.trace_propagation is False or options.otel_trace_id or options.otel_parent_span_id:
+        return {}
+    trace = _otel_trace()
+    if trace is None:
+        return {}
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return {}
+    return {H_OTEL_TRACE_ID: f"{context.trace_id:032x}", H_OTEL_PARENT_SPAN_ID: f"{context.span_id:016x}"}
+
+
+def request_headers(
+    base: Mapping[str, str], options_headers: Mapping[str, str], options: GatewayOptions, *, stream: bool
+) -> dict[str, str]:
+    """All headers of one request: the caller's ``default_headers`` first, then what the library owns (content
+    type, user agent, credentials, typed options, trace), which wins over an extra header of the same name."""
+    owned = {**base, **options_headers, **trace_headers(options)}
+    if stream:
+        owned["Accept"] = "text/event-stream"
+    extra = options.default_headers
+    if not extra:
+        return owned
+    taken = {name.lower() for name in owned}
+    return {**{name: value for name, value in extra.items() if name.lower() not in taken}, **owned}

@@ -29,7 +29,18 @@ __all__ = [
 ]
 
 SENSITIVE_HEADERS: Final = frozenset(
-    {"authorization", "cf-aig-authorization", "x-api-key", "x-goog-api-key", "api-key", "proxy-authorization"}
+    {
+        "authorization",
+        "cf-aig-authorization",
+        "x-api-key",
+        "x-goog-api-key",
+        "api-key",
+        "proxy-authorization",
+        # Cloudflare Access in front of a custom domain, sent through default_headers: the user's JWT, and a
+        # service token's secret (https://developers.cloudflare.com/ai-gateway/configuration/cloudflare-access/)
+        "cf-access-token",
+        "cf-access-client-secret",
+    }
 )
 """Header names whose values are credentials: redacted in logs, errors, ``cfaig doctor`` and cassettes."""
 

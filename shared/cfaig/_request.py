@@ -1,8 +1,9 @@
 """Pure request builders: URL, headers and JSON body for every endpoint, with no I/O.
 
 A :class:`PreparedRequest` holds one :class:`Target` per attempt plan step: one for an ordinary call or
-a Universal-endpoint fallback (the gateway walks the steps), several for a client-side fallback on the
-REST surface (which has no Universal endpoint).
+a Universal-endpoint fallback (``fallback_mode="universal"``: the gateway walks the steps), several for a
+client-side fallback (``fallback_mode="client"``, the default, and the only mode of the REST surface, which has
+no Universal endpoint).
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
-from cfaig._headers import base_headers, management_headers, option_headers, step_headers
+from cfaig._headers import base_headers, management_headers, option_headers, request_headers, step_headers
 from cfaig._logging import logger
 from cfaig._redact import redact_headers
 from cfaig.config import GatewayConfig
 from cfaig.errors import ConfigurationError
 from cfaig.model_ref import ModelRef, parse_model
-from cfaig.options import GatewayOptions
+from cfaig.options import DEFAULT_FALLBACK_MODE, FallbackMode, GatewayOptions
 from cfaig.providers import embedding_support, openai_compatible_providers, provider_info
 from cfaig.types import ChatRequest, EmbeddingRequest
 
@@ -133,7 +134,7 @@ class RequestBuilder:
     def __init__(self, config: GatewayConfig, default_options: GatewayOptions) -> None:
         self.config = config
         self.default_options = default_options
-        self.gateway_root = f"{config.base_url}/{config.account_id}/{config.gateway_id}"
+        self.gateway_root = config.gateway_root
         self.rest_root = f"{config.api_base_url}/accounts/{config.account_id}/ai/v1"
         self._base_headers = base_headers(config)
         self._default_option_headers = option_headers(default_options)
@@ -141,14 +142,28 @@ class RequestBuilder:
     # --- headers -----------------------------------------------------------------------------
 
     def headers(self, options: GatewayOptions | None, *, stream: bool = False) -> dict[str, str]:
-        headers = dict(self._base_headers)
         if options is None or options.is_empty:
-            headers.update(self._default_option_headers)
-        else:
-            headers.update(option_headers(self.default_options.merged(options)))
-        if stream:
-            headers["Accept"] = "text/event-stream"
-        return headers
+            return request_headers(
+                self._base_headers, self._default_option_headers, self.default_options, stream=stream
+            )
+        merged = self.default_options.merged(options)
+        return request_headers(self._base_headers, option_headers(merged), merged, stream=stream)
+
+    def fallback_mode(self, options: GatewayOptions | None, targets: int) -> FallbackMode:
+        """How a call with ``targets`` models (the primary and its fallbacks) is sent: the call's mode, else the
+        client's, else :data:`~cfaig.options.DEFAULT_FALLBACK_MODE`. ``"universal"`` on the REST surface is a
+        :class:`ConfigurationError` (Cloudflare's REST API has no Universal Endpoint)."""
+        mode = (options.fallback_mode if options is not None else None) or self.default_options.fallback_mode
+        if mode == "universal" and targets > 1 and self.config.surface == "rest":
+            raise ConfigurationError(
+                "fallback_mode='universal' needs the gateway host's Universal Endpoint; the REST surface tries "
+                "fallbacks client-side: use fallback_mode='client' or surface='gateway'"
+            )
+        return mode or DEFAULT_FALLBACK_MODE
+
+    def parse(self, model: Any) -> ModelRef:
+        """``model`` parsed as this client's surface names models (any catalog name on REST)."""
+        return parse_model(model, surface=self.config.surface)
 
     # --- chat ----------------------------------------------------------------------------------
 
@@ -163,10 +178,11 @@ class RequestBuilder:
     ) -> PreparedRequest:
         if not isinstance(request, Mapping):
             raise ConfigurationError("a chat request is a mapping with at least 'model' and 'messages'")
-        refs = [parse_model(request.get("model", ""))]
-        refs += [parse_model(model) for model in fallbacks or ()]
+        refs = [self.parse(request.get("model", ""))]
+        refs += [self.parse(model) for model in fallbacks or ()]
         if len({ref.qualified for ref in refs}) != len(refs):
             raise ConfigurationError("fallbacks repeat a model; each step must be a different model")
+        mode = self.fallback_mode(options, len(refs))
         body = self._chat_body(request, stream)
         headers = self.headers(options, stream=stream)
         gateway_id = self.config.gateway_id
@@ -187,11 +203,13 @@ class RequestBuilder:
             )
             return PreparedRequest("POST", targets, stream, gateway_id=gateway_id)
 
-        if len(refs) == 1:
-            url, model = self._gateway_chat_route(refs[0], endpoint)
-            payload = {**adapt_for_provider(body, refs[0]), "model": model}
-            target = Target(url, headers, _dumps(payload), refs[0].qualified, refs[0].provider)
-            return PreparedRequest("POST", (target,), stream, gateway_id=gateway_id)
+        if len(refs) == 1 or mode == "client":  # one target per model, tried in turn by the attempt loop
+            direct: list[Target] = []
+            for ref in refs:
+                url, model = self._gateway_chat_route(ref, endpoint)
+                payload = {**adapt_for_provider(body, ref), "model": model}
+                direct.append(Target(url, headers, _dumps(payload), ref.qualified, ref.provider))
+            return PreparedRequest("POST", tuple(direct), stream, gateway_id=gateway_id)
 
         # Universal endpoint: one request, the gateway walks the steps; provider keys travel per step.
         per_step = step_headers(self.config)
@@ -258,7 +276,7 @@ class RequestBuilder:
     # --- embeddings ---------------------------------------------------------------------------
 
     def embeddings(self, request: EmbeddingRequest, *, options: GatewayOptions | None = None) -> PreparedRequest:
-        ref = parse_model(request.get("model", ""))
+        ref = self.parse(request.get("model", ""))
         texts = request.get("input")
         if isinstance(texts, str):
             if not texts:
@@ -313,6 +331,11 @@ class RequestBuilder:
         if self.config.cf_aig_token is None:
             raise ConfigurationError(
                 "log feedback needs a Cloudflare API token with AI Gateway Edit permission in cf_aig_token"
+            )
+        if self.config.account_id is None:
+            raise ConfigurationError(
+                "log feedback goes to Cloudflare's API, which needs account_id (env CLOUDFLARE_ACCOUNT_ID) and "
+                "gateway_id even when gateway_url names a custom domain"
             )
         if "metadata" in body:
             body["metadata"] = GatewayOptions(metadata=dict(body["metadata"])).metadata

@@ -2,9 +2,10 @@
 
 On the gateway host the Responses API is OpenAI's own route, ``{gateway}/openai/responses`` (the only
 provider the gateway documents it for: gateway-protocol.md §1.3), so models are ``openai/...`` and a
-fallback is a Universal-endpoint request whose steps are ``openai`` / ``responses``. On the REST surface
-it is ``/ai/v1/responses`` for any catalog model (``openai/gpt-5``, ``@cf/openai/gpt-oss-120b``; §1.5,
-§1.6), and fallbacks are tried client-side, as for chat.
+fallback is tried client-side (``fallback_mode="client"``, the default: one request per model) or sent as
+one Universal-endpoint request whose steps are ``openai`` / ``responses`` (``fallback_mode="universal"``).
+On the REST surface it is ``/ai/v1/responses`` for any catalog model (``openai/gpt-5``,
+``@cf/openai/gpt-oss-120b``; §1.5, §1.6), and fallbacks are tried client-side, as for chat.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 from cfaig._headers import step_headers
 from cfaig._request import PreparedRequest, Target, _dumps, merge_extra_body
 from cfaig.errors import ConfigurationError
-from cfaig.model_ref import ModelRef, parse_model
+from cfaig.model_ref import ModelRef
 from cfaig.options import GatewayOptions
 
 if TYPE_CHECKING:
@@ -38,9 +39,10 @@ def prepare_responses(
     """The targets of one Responses API call (one, or one per fallback step on the REST surface)."""
     if not isinstance(request, Mapping):
         raise ConfigurationError("a Responses request is a mapping with at least 'model' and 'input'")
-    refs = [parse_model(request.get("model", "")), *(parse_model(model) for model in fallbacks or ())]
+    refs = [builder.parse(request.get("model", "")), *(builder.parse(model) for model in fallbacks or ())]
     if len({ref.qualified for ref in refs}) != len(refs):
         raise ConfigurationError("fallbacks repeat a model; each step must be a different model")
+    mode = builder.fallback_mode(options, len(refs))
     body = _body(request, stream)
     headers = builder.headers(options, stream=stream)
     gateway_id = builder.config.gateway_id
@@ -53,15 +55,12 @@ def prepare_responses(
         return PreparedRequest("POST", targets, stream, gateway_id=gateway_id)
     for ref in refs:
         _check_gateway_model(ref)
-    if len(refs) == 1:
-        target = Target(
-            f"{builder.gateway_root}/openai/responses",
-            headers,
-            _dumps({**body, "model": refs[0].model}),
-            refs[0].qualified,
-            _GATEWAY_PROVIDER,
+    if len(refs) == 1 or mode == "client":
+        url = f"{builder.gateway_root}/openai/responses"
+        targets = tuple(
+            Target(url, headers, _dumps({**body, "model": ref.model}), ref.qualified, _GATEWAY_PROVIDER) for ref in refs
         )
-        return PreparedRequest("POST", (target,), stream, gateway_id=gateway_id)
+        return PreparedRequest("POST", targets, stream, gateway_id=gateway_id)
     per_step = step_headers(builder.config)
     steps = [
         {

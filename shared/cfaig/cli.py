@@ -27,7 +27,7 @@ from cfaig._constants import ENV_API_TOKEN
 from cfaig._gateway_codes import gateway_code
 from cfaig._redact import SETTING_MASK, is_secret_setting
 from cfaig._version import __version__
-from cfaig.config import ENV_VARS, GatewayConfig
+from cfaig.config import ENV_VARS, GatewayConfig, Surface, env_default
 from cfaig.errors import (
     CfaigError,
     ConfigurationError,
@@ -100,7 +100,12 @@ def _parser(*, emulator_flags: bool = False) -> tuple[argparse.ArgumentParser, d
             "shell history); leave unset for stored keys (BYOK) and Unified Billing",
         )
         group.add_argument("--base-url", help="gateway root (env CF_AIG_BASE_URL)")
-        group.add_argument("--surface", choices=("gateway", "rest"), help="gateway host (default) or REST API")
+        group.add_argument(
+            "--surface", choices=("gateway", "rest"), help="gateway host (default) or REST API (env CF_AIG_SURFACE)"
+        )
+        group.add_argument(
+            "--gateway-url", help="a custom domain's gateway root, e.g. https://ai.example.com (env CF_AIG_GATEWAY_URL)"
+        )
         group.add_argument("--timeout", type=float, help="seconds before giving up (default 60)")
         group.add_argument(
             "--emulator", action="store_true", help="use the built-in local gateway emulator (no network, no keys)"
@@ -167,6 +172,7 @@ def _client(args: argparse.Namespace) -> Iterator[GatewayClient]:
         "api_key": args.api_key,
         "base_url": args.base_url,
         "surface": args.surface,
+        "gateway_url": args.gateway_url,
         "timeout": args.timeout,
     }
     fields = {key: value for key, value in fields.items() if value is not None}
@@ -176,8 +182,11 @@ def _client(args: argparse.Namespace) -> Iterator[GatewayClient]:
         return
     from cfaig.testing import EMULATOR_ACCOUNT_ID, GatewayEmulator
 
-    emulator = GatewayEmulator()
+    custom = fields.get("gateway_url") or env_default("gateway_url")()  # the emulator serves it as a custom domain
+    domains = {urlsplit(custom.strip()).hostname or "": "default"} if custom else None
+    emulator = GatewayEmulator(custom_domains=domains)
     fields.update(account_id=EMULATOR_ACCOUNT_ID, base_url=emulator.base_url, api_base_url=emulator.api_base_url)
+    fields["cf_aig_token"] = next(iter(emulator.tokens))  # the emulator's own token: never send yours to it
     with GatewayClient(transport=emulator.transport(), **fields) as client:
         yield client
 
@@ -281,7 +290,7 @@ def _environment() -> list[tuple[str, str]]:
     for field, names in ENV_VARS.items():
         rows += [(name, field) for name in names]
         if field == "cf_aig_token":
-            rows.append((ENV_API_TOKEN, "cf_aig_token (surface rest, when CF_AIG_TOKEN is unset)"))
+            rows.append((ENV_API_TOKEN, "cf_aig_token (surface rest, preferred over CF_AIG_TOKEN there)"))
     return rows
 
 
@@ -293,11 +302,11 @@ def _doctor(args: argparse.Namespace) -> int:
         shown = "(not set)" if value is None else (SETTING_MASK if is_secret_setting(name) else value)
         print(f"  {name:<24} {shown}   -> {field}")
     try:
-        parse_model(args.model)
+        ref = parse_model(args.model, surface=_surface(args))
     except ConfigurationError as exc:
         print(f"model: PROBLEM - {exc}")
         return EXIT_CONFIG
-    print(f"model: {args.model} (provider {parse_model(args.model).provider})")
+    print(f"model: {args.model} (provider {ref.provider})")
     try:
         context = _client(args)
         client = context.__enter__()
@@ -326,12 +335,18 @@ def _doctor(args: argparse.Namespace) -> int:
 _CLOUDFLARE_ACCOUNT_ID = re.compile(r"[0-9a-f]{32}")
 
 
+def _surface(args: argparse.Namespace) -> Surface:
+    """The surface the flags or the environment (``CF_AIG_SURFACE``) choose, for checking a model string."""
+    chosen = (args.surface or env_default("surface")() or "").strip().lower()
+    return "rest" if chosen == "rest" else "gateway"
+
+
 def _account_id_problem(config: GatewayConfig) -> str | None:
     """Why the account id cannot be a Cloudflare one (32 hexadecimal characters), when the requests go to
     Cloudflare's own hosts; an emulator or a proxy elsewhere may use any id, so it is not judged there."""
-    root = config.api_base_url if config.surface == "rest" else config.base_url
+    root = config.api_base_url if config.surface == "rest" else config.gateway_url or config.base_url
     host = urlsplit(root).hostname or ""
-    if not (host == "cloudflare.com" or host.endswith(".cloudflare.com")):
+    if config.account_id is None or not (host == "cloudflare.com" or host.endswith(".cloudflare.com")):
         return None
     if _CLOUDFLARE_ACCOUNT_ID.fullmatch(config.account_id.lower()):
         return None

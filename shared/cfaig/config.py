@@ -11,7 +11,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -36,7 +36,9 @@ from cfaig._constants import (
     ENV_BASE_URL,
     ENV_CF_AIG_TOKEN,
     ENV_GATEWAY_ID,
+    ENV_GATEWAY_URL,
     ENV_PROVIDER_API_KEY,
+    ENV_SURFACE,
     MAX_GATEWAY_ID_LENGTH,
 )
 from cfaig.errors import ConfigurationError
@@ -59,10 +61,24 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "api_key": (ENV_PROVIDER_API_KEY,),
     "base_url": (ENV_BASE_URL,),
     "api_base_url": (ENV_API_BASE_URL,),
+    # surfaces and custom domains (issue 11 parts 3 and 6)
+    "surface": (ENV_SURFACE,),
+    "gateway_url": (ENV_GATEWAY_URL,),
 }
-"""Field name -> the environment variables that can supply it, first match wins. ``CLOUDFLARE_API_TOKEN``
-also supplies ``cf_aig_token`` on the REST surface, where ``CF_AIG_PROVIDER_API_KEY`` is not read (that surface
-authenticates with the Cloudflare token only)."""
+"""Field name -> the environment variables that can supply it, first match wins. On the REST surface
+``cf_aig_token`` comes from ``CLOUDFLARE_API_TOKEN`` first, then ``CF_AIG_TOKEN`` (REST needs a Cloudflare API
+token with Workers AI permission, which a gateway-only token lacks), and ``CF_AIG_PROVIDER_API_KEY`` and
+``CF_AIG_GATEWAY_URL`` are not read (that surface authenticates with the Cloudflare token only, and Cloudflare's
+REST API serves no custom domain)."""
+
+_NOT_READ_ON_REST: Final = frozenset({"api_key", "gateway_url"})
+"""Fields whose environment variable the REST surface ignores: it takes no provider key and no custom domain."""
+_REST_TOKEN_ENV: Final = (ENV_API_TOKEN, ENV_CF_AIG_TOKEN)
+"""Where the REST surface's token comes from, first match wins."""
+_ACCOUNT_ID_REQUIRED: Final = (
+    f"account_id is required: pass account_id=... or set {ENV_ACCOUNT_ID} "
+    f"(or gateway_url=... / {ENV_GATEWAY_URL} for a custom domain on the gateway host)"
+)
 
 _GATEWAY_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -129,8 +145,9 @@ class GatewayConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, hide_input_in_errors=True)
 
-    account_id: str
-    """Cloudflare account id (env ``CLOUDFLARE_ACCOUNT_ID``)."""
+    account_id: str | None = None
+    """Cloudflare account id (env ``CLOUDFLARE_ACCOUNT_ID``); required unless ``gateway_url`` names a custom
+    domain (log feedback needs it even then)."""
     gateway_id: str = DEFAULT_GATEWAY_ID
     """Gateway name, at most 64 characters (env ``CLOUDFLARE_GATEWAY_ID``)."""
     cf_aig_token: SecretStr | None = None
@@ -153,6 +170,11 @@ class GatewayConfig(BaseModel):
     allow_insecure_http: bool = False
     """Allow credentials over plain ``http://`` to a host that is not loopback."""
 
+    # --- custom domains (issue 11 part 6) ---------------------------------------------------------
+    gateway_url: str | None = None
+    """The whole gateway root of a custom domain, e.g. ``https://ai.example.com`` (env ``CF_AIG_GATEWAY_URL``):
+    it replaces ``{base_url}/{account_id}/{gateway_id}`` on the gateway host (not on the REST surface)."""
+
     def __init__(self, **data: Any) -> None:
         try:
             super().__init__(**data)
@@ -165,21 +187,27 @@ class GatewayConfig(BaseModel):
         if not isinstance(data, dict):
             return data
         data = {key: value for key, value in data.items() if value is not None}
+        if "surface" not in data:
+            surface = _from_env("surface")
+            if surface is not None:
+                data["surface"] = surface.strip().lower()
         rest = data.get("surface") == "rest"
+        if rest and "cf_aig_token" not in data:
+            token = next((os.environ[name] for name in _REST_TOKEN_ENV if os.environ.get(name)), None)
+            if token is not None:
+                data["cf_aig_token"] = token
         for field in ENV_VARS:
-            if field not in data and not (rest and field == "api_key"):
+            if field not in data and not (rest and field in _NOT_READ_ON_REST):
                 value = _from_env(field)
                 if value is not None:
                     data[field] = value
-        if "cf_aig_token" not in data and rest:
-            token = os.environ.get(ENV_API_TOKEN)
-            if token:
-                data["cf_aig_token"] = token
         return data
 
     @field_validator("account_id")
     @classmethod
-    def _check_account_id(cls, value: str) -> str:
+    def _check_account_id(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         value = value.strip()
         if not _ACCOUNT_ID.match(value):
             raise ValueError("must contain only letters, digits, '-' and '_'")
@@ -206,6 +234,24 @@ class GatewayConfig(BaseModel):
             raise ValueError("must not carry a query string or fragment")
         return value
 
+    @field_validator("gateway_url")
+    @classmethod
+    def _check_gateway_url(cls, value: str | None) -> str | None:
+        """https://developers.cloudflare.com/ai-gateway/configuration/custom-domains/: the hostname identifies
+        the account and gateway, so the URL is a root with no query or fragment."""
+        if value is None:
+            return None
+        value = value.strip()
+        if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in value):  # urlsplit would drop tabs and newlines
+            raise ValueError("must not contain spaces or control characters")
+        value = value.rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL such as https://ai.example.com")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("must not carry a query string, fragment or user info")
+        return value
+
     @field_validator("cf_aig_token", "api_key")
     @classmethod
     def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -218,10 +264,26 @@ class GatewayConfig(BaseModel):
             raise ValueError("must be printable ASCII without spaces (check for a pasted newline)")
         return SecretStr(raw)
 
+    @property
+    def gateway_root(self) -> str:
+        """The gateway host's root for this gateway: ``gateway_url``, or ``{base_url}/{account_id}/{gateway_id}``."""
+        return self.gateway_url or f"{self.base_url}/{self.account_id}/{self.gateway_id}"
+
+    @model_validator(mode="after")
+    def _check_roots(self) -> GatewayConfig:
+        if self.surface == "rest" and self.gateway_url is not None:
+            raise ValueError(
+                "gateway_url (a custom domain) works with the gateway host only; Cloudflare's REST API does not "
+                "serve custom domains: unset gateway_url / CF_AIG_GATEWAY_URL or use surface='gateway'"
+            )
+        if self.account_id is None and (self.surface == "rest" or self.gateway_url is None):
+            raise ValueError(_ACCOUNT_ID_REQUIRED)
+        return self
+
     @model_validator(mode="after")
     def _check_transport_security(self) -> GatewayConfig:
         has_credentials = self.cf_aig_token is not None or self.api_key is not None
-        root = self.api_base_url if self.surface == "rest" else self.base_url
+        root = self.api_base_url if self.surface == "rest" else self.gateway_url or self.base_url
         parts = urlsplit(root)
         if (
             has_credentials

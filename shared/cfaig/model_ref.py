@@ -4,11 +4,16 @@ The unified endpoint routes on the first ``/``-separated segment; everything aft
 provider's own model id and may itself contain ``/`` or ``@``. The REST API names a few providers
 differently, so :meth:`ModelRef.for_surface` translates (``google-ai-studio/`` -> ``google/``,
 ``grok/`` -> ``xai/``, ``workers-ai/@cf/`` -> ``@cf/``); the spellings are ``cfaig.providers``' table.
+
+On the REST surface model names follow Cloudflare's catalog, so any ``{namespace}/{model}`` is accepted there
+(``z-ai/glm-4.7-flash``, ``alibaba/...``, ``moonshotai/...``: https://developers.cloudflare.com/ai-gateway/usage/rest-api/);
+the gateway host's unified endpoint serves only the providers it lists.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -25,6 +30,9 @@ _FROM_REST: Final[dict[str, str]] = {
     if row.rest_prefix is not None and row.rest_prefix != row.name
 }
 """The REST API's spellings that differ from the unified endpoint's (``google`` -> ``google-ai-studio``)."""
+
+_CATALOG_NAMESPACE: Final = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+"""A catalog author on the REST surface (lower case, as Cloudflare's catalog spells them)."""
 
 _EXAMPLE = "openai/gpt-5-mini, anthropic/claude-sonnet-4-5 or workers-ai/@cf/meta/llama-3.3-70b-instruct-fp8-fast"
 
@@ -61,15 +69,29 @@ class ModelRef:
         return self.qualified
 
 
-def parse_model(value: str) -> ModelRef:
+def parse_model(value: str, *, surface: Literal["gateway", "rest"] = "gateway") -> ModelRef:
     """Parse a model string, raising :class:`ConfigurationError` (with the provider list) if it is not one.
 
     Accepts ``provider/model``, ``dynamic/route``, a bare ``@cf/...`` (Workers AI), ``custom-<slug>/model``,
-    ``aws-bedrock/...``, and the REST spellings ``google/...`` and ``xai/...``.
+    ``aws-bedrock/...``, and the REST spellings ``google/...`` and ``xai/...``. With ``surface="rest"`` any
+    catalog ``{namespace}/{model}`` is accepted too.
     """
     if not isinstance(value, str):
         raise ConfigurationError(f"model must be a string like {_EXAMPLE}, not {type(value).__name__}")
+    if surface == "rest":
+        return _parse_catalog_model(value)
     return _parse_model(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_catalog_model(value: str) -> ModelRef:
+    try:
+        return _parse_model(value)
+    except ConfigurationError:
+        namespace, sep, model = value.strip().partition("/")
+        if not sep or not model or not _CATALOG_NAMESPACE.match(namespace):
+            raise
+        return _checked(ModelRef(namespace, model), value)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -103,5 +125,6 @@ def _unknown(value: str, why: str) -> str:
     return (
         f"model {value!r} cannot be routed: {why}. Use '{{provider}}/{{model}}' with a provider among "
         f"{', '.join(PROVIDERS)} (or dynamic/<route>, custom-<slug>/<model>, a bare @cf/... Workers AI id), "
-        f"for example {_EXAMPLE}"
+        f"for example {_EXAMPLE}. On the REST surface (surface='rest', env CF_AIG_SURFACE=rest) any catalog "
+        "name {namespace}/{model} is accepted"
     )

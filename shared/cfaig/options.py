@@ -1,13 +1,15 @@
 """GatewayOptions: the per-request gateway features (cache, logs, retries, cost, keys), validated.
 
-Each option becomes one ``cf-aig-*`` header (see ``_headers.option_headers``); none of them ever goes
-into the JSON body. A client holds default options; a call may override any of them.
+Each option becomes one header (see ``_headers.option_headers``); none of them ever goes into the JSON body.
+Two are not headers but choices of how a call is sent: ``fallback_mode`` and ``trace_propagation``. A client
+holds default options; a call may override any of them (``default_headers`` are merged, name by name).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -15,18 +17,28 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cfaig._constants import (
     BACKOFF_VALUES,
+    CREDENTIAL_HEADERS,
     MAX_CACHE_TTL,
     MAX_GATEWAY_ATTEMPTS,
     MAX_METADATA_ENTRIES,
     MAX_RETRY_DELAY_MS,
     MIN_CACHE_TTL,
 )
+from cfaig._redact import redact_headers
 from cfaig.config import describe_validation_error
 from cfaig.errors import ConfigurationError
 
-__all__ = ["OPTION_FIELDS", "CustomCost", "GatewayOptions", "MetadataValue"]
+__all__ = ["OPTION_FIELDS", "CustomCost", "FallbackMode", "GatewayOptions", "MetadataValue"]
 
 MetadataValue = str | int | float | bool
+FallbackMode = Literal["client", "universal"]
+"""``"client"``: each fallback target in turn, one request each (the default); ``"universal"``: one request to
+the (deprecated) Universal Endpoint, which walks the steps gateway-side."""
+DEFAULT_FALLBACK_MODE: FallbackMode = "client"
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+"""An HTTP field name (RFC 9110 token)."""
+_HEX = re.compile(r"^[0-9a-f]+$")
 
 
 def _check_header_text(value: str, what: str) -> str:
@@ -84,6 +96,25 @@ class GatewayOptions(BaseModel):
     no_wholesale: bool | None = None
     """Refuse to fall back to Unified Billing for this request: ``cf-aig-no-wholesale``."""
 
+    # --- fallbacks, extra headers, tracing, prompt caching (issue 11 parts 4 and 5) ---------------
+    fallback_mode: FallbackMode | None = None
+    """How ``fallbacks`` are tried: ``"client"`` (default) sends each target in turn in the client's attempt
+    loop; ``"universal"`` sends one request to the deprecated Universal Endpoint (gateway host only)."""
+    default_headers: dict[str, str] | None = None
+    """Extra headers on every request; a call's are merged over the instance's. Credential headers
+    (``Authorization``, ``cf-aig-authorization``) are refused: use the credential fields."""
+    session_affinity: str | None = Field(default=None, max_length=256)
+    """Workers AI prompt caching: requests with the same value reach the same warm cache: ``x-session-affinity``."""
+    otel_trace_id: str | None = None
+    """OpenTelemetry trace id (32 hex) for the gateway's spans, else the current span's when ``opentelemetry-api``
+    is installed: ``cf-aig-otel-trace-id``."""
+    otel_parent_span_id: str | None = None
+    """OpenTelemetry parent span id (16 hex), else the current span's when ``opentelemetry-api`` is installed:
+    ``cf-aig-otel-parent-span-id``."""
+    trace_propagation: bool | None = None
+    """``False``: never fill the OTel headers from the current span (they are filled by default when
+    ``opentelemetry-api`` is installed and a span is recording)."""
+
     def __init__(self, **data: Any) -> None:
         try:
             super().__init__(**data)
@@ -108,7 +139,14 @@ class GatewayOptions(BaseModel):
         changes = override.model_dump(exclude_none=True)
         if not changes:
             return self
-        return self.model_copy(update={name: getattr(override, name) for name in changes})
+        update = {name: getattr(override, name) for name in changes}
+        if override.default_headers and self.default_headers:
+            update["default_headers"] = merge_headers(self.default_headers, override.default_headers)
+        return self.model_copy(update=update)
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, (redact_headers(value) if name == "default_headers" and value else value)
 
     @property
     def is_empty(self) -> bool:
@@ -146,6 +184,44 @@ class GatewayOptions(BaseModel):
     def _check_text(cls, value: str | None) -> str | None:
         return None if value is None else _check_header_text(value, "this option")
 
+    @field_validator("default_headers", mode="before")
+    @classmethod
+    def _check_default_headers(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise ValueError("default_headers must be a dict of header name to value")
+        checked: dict[str, str] = {}
+        for name, item in value.items():
+            if not isinstance(name, str) or not _HEADER_NAME.match(name):
+                raise ValueError(f"default_headers: {name!r} is not a valid header name")
+            if name.lower() in CREDENTIAL_HEADERS:
+                raise ValueError(
+                    f"default_headers may not set {name}: credentials go in cf_aig_token / api_key, so they are "
+                    "kept secret and sent only where they belong"
+                )
+            if not isinstance(item, str):
+                raise ValueError(f"default_headers[{name!r}] must be a string")
+            checked[name] = _check_header_text(item, f"default_headers[{name!r}]")
+        return checked
+
+    @field_validator("session_affinity")
+    @classmethod
+    def _check_session_affinity(cls, value: str | None) -> str | None:
+        return None if value is None else _check_header_text(value, "session_affinity")
+
+    @field_validator("otel_trace_id", "otel_parent_span_id")
+    @classmethod
+    def _check_otel_id(cls, value: str | None, info: Any) -> str | None:
+        """https://developers.cloudflare.com/ai-gateway/observability/otel-integration/: 32 and 16 hex characters."""
+        if value is None:
+            return None
+        length = 32 if info.field_name == "otel_trace_id" else 16
+        value = value.lower()
+        if len(value) != length or not _HEX.match(value) or set(value) == {"0"}:
+            raise ValueError(f"{info.field_name} must be {length} hexadecimal characters, not all zero")
+        return value
+
     @field_validator("backoff", mode="before")
     @classmethod
     def _check_backoff(cls, value: Any) -> Any:
@@ -154,5 +230,13 @@ class GatewayOptions(BaseModel):
         return value
 
 
+def merge_headers(base: Mapping[str, str], override: Mapping[str, str]) -> dict[str, str]:
+    """``base`` with ``override``'s headers on top; names compare case-insensitively (the override's spelling)."""
+    names = {name.lower() for name in override}
+    return {**{name: value for name, value in base.items() if name.lower() not in names}, **override}
+
+
 OPTION_FIELDS: frozenset[str] = frozenset(GatewayOptions.model_fields)
+NON_HEADER_OPTIONS: frozenset[str] = frozenset({"fallback_mode", "default_headers", "trace_propagation"})
+"""Options that are not one header each: how fallbacks are sent, the caller's own headers, trace filling."""
 """The names accepted as gateway options, e.g. as keyword arguments of the framework classes."""

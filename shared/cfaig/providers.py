@@ -286,7 +286,10 @@ def _ref(model: str | ModelRef) -> ModelRef:
         return model
     from cfaig.model_ref import parse_model  # model_ref reads this table, so it is imported on use
 
-    return parse_model(model)
+    try:
+        return parse_model(model)
+    except ConfigurationError:  # a REST catalog name (z-ai/...): a provider the table knows nothing about
+        return parse_model(model, surface="rest")
 
 
 def capabilities(model: str | ModelRef) -> ProviderCapabilities:

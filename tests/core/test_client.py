@@ -75,9 +75,14 @@ def test_provider_endpoint_refused_before_any_request_for_non_openai_shapes(driv
     assert driver.emu.requests == []
 
 
+UNIVERSAL = {"fallback_mode": "universal"}
+
+
 def test_fallbacks_use_one_universal_request(driver: Driver) -> None:
     driver.emu.inject(Fault(status=503, step=0))
-    completion = driver.call("chat", {"model": MODEL, "messages": user()}, fallbacks=["anthropic/claude-sonnet-4-5"])
+    completion = driver.call(
+        "chat", {"model": MODEL, "messages": user()}, fallbacks=["anthropic/claude-sonnet-4-5"], options=UNIVERSAL
+    )
     assert completion.gateway.step == 1
     assert completion.gateway.served_by == "anthropic/claude-sonnet-4-5"
     assert len(driver.emu.requests) == 1
@@ -99,7 +104,9 @@ def test_every_universal_step_failing_raises_the_last_error(driver: Driver) -> N
     driver.emu.inject(Fault(status=400, step=0))
     driver.emu.inject(Fault(status=400, step=1))
     with pytest.raises(BadRequestError) as info:
-        driver.call("chat", {"model": MODEL, "messages": user()}, fallbacks=["anthropic/claude-sonnet-4-5"])
+        driver.call(
+            "chat", {"model": MODEL, "messages": user()}, fallbacks=["anthropic/claude-sonnet-4-5"], options=UNIVERSAL
+        )
     assert info.value.step == 1
 
 
@@ -276,7 +283,9 @@ def test_stream_error_before_first_byte_is_retried(driver: Driver) -> None:
 
 def test_stream_fallback(driver: Driver) -> None:
     driver.emu.inject(Fault(status=500, step=0))
-    _, stream = driver.stream({"model": MODEL, "messages": user("x")}, fallbacks=["anthropic/claude-sonnet-4-5"])
+    _, stream = driver.stream(
+        {"model": MODEL, "messages": user("x")}, fallbacks=["anthropic/claude-sonnet-4-5"], options=UNIVERSAL
+    )
     assert stream.meta.step == 1
     assert stream.meta.served_by == "anthropic/claude-sonnet-4-5"
 

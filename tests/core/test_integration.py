@@ -54,16 +54,21 @@ def test_config_fields_take_the_core_default_description_and_env(name: str) -> N
 
 @pytest.mark.parametrize("name", list(OPTION_FIELD_NAMES))
 def test_option_fields_are_unset_and_documented_like_the_core(name: str) -> None:
+    from cfaig.options import NON_HEADER_OPTIONS
+
     field = GatewayFields.model_fields[OPTION_FIELD_NAMES[name]]
     assert field.default is None
     assert field.description
-    assert field.description.endswith(f"``cf-aig-{_header(name)}``.")
+    if name not in NON_HEADER_OPTIONS:
+        assert field.description.endswith(f"``{_header(name)}``.")
 
 
 def _header(option: str) -> str:
-    return {"request_timeout_ms": "request-timeout", "retry_delay_ms": "retry-delay"}.get(
-        option, option.replace("_", "-")
-    )
+    return {
+        "request_timeout_ms": "cf-aig-request-timeout",
+        "retry_delay_ms": "cf-aig-retry-delay",
+        "session_affinity": "x-session-affinity",
+    }.get(option, "cf-aig-" + option.replace("_", "-"))
 
 
 def test_defaults_come_from_the_core_and_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

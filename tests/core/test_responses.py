@@ -367,7 +367,8 @@ def test_errors_before_the_first_byte_are_retried(driver: Driver) -> None:
 
 def test_fallbacks_on_the_gateway_host_are_one_universal_request(driver: Driver) -> None:
     driver.emu.inject(Fault(status=503, step=0))
-    result = driver.call("responses", ask(model=MODEL), fallbacks=[PLAIN_MODEL])
+    universal = {"fallback_mode": "universal"}
+    result = driver.call("responses", ask(model=MODEL), fallbacks=[PLAIN_MODEL], options=universal)
     assert result.gateway.step == 1
     assert result.gateway.served_by == PLAIN_MODEL
     [request] = driver.emu.requests
@@ -377,7 +378,7 @@ def test_fallbacks_on_the_gateway_host_are_one_universal_request(driver: Driver)
         ("openai", "responses", "gpt-4.1"),
     ]
     driver.emu.inject(Fault(status=500, step=0))
-    _, stream_ = stream(driver, ask(model=MODEL), fallbacks=[PLAIN_MODEL])
+    _, stream_ = stream(driver, ask(model=MODEL), fallbacks=[PLAIN_MODEL], options=universal)
     assert stream_.meta.step == 1
     assert "You said" in stream_.get_final_response().output_text
 

@@ -87,7 +87,7 @@ def test_retrieval_ranks_the_right_document_first(settings: dict[str, Any]) -> N
 
 
 def test_fallback_served_by_second_model(settings: dict[str, Any], cfaig_gateway: EmulatorServer) -> None:
-    cfaig_gateway.emulator.inject(Fault(status=503, step=0))
+    cfaig_gateway.emulator.inject(Fault(status=503))  # the primary fails; no retries: the fallback is tried
     model = ChatCloudflareAIGateway(
         model="openai/gpt-5-mini", fallbacks=["anthropic/claude-sonnet-4-5"], max_retries=0, **settings
     )
@@ -95,3 +95,7 @@ def test_fallback_served_by_second_model(settings: dict[str, Any], cfaig_gateway
     assert answer.response_metadata["cf_aig_step"] == 1
     assert answer.response_metadata["model_name"] == "anthropic/claude-sonnet-4-5"
     assert "Are you there?" in answer.text
+    assert [r.json["model"] for r in cfaig_gateway.emulator.requests[-2:]] == [
+        "openai/gpt-5-mini",
+        "anthropic/claude-sonnet-4-5",
+    ]

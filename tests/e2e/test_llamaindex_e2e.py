@@ -139,7 +139,7 @@ def test_structured_predict(llm: CloudflareAIGatewayLLM) -> None:
 
 
 def test_fallback_served_by_the_second_model(base_url: str, emu: GatewayEmulator) -> None:
-    emu.inject(Fault(status=500, step=0))
+    emu.inject(Fault(status=500, times=3))  # the primary's try and both retries; then the fallback (client-side)
     llm = CloudflareAIGatewayLLM(
         model="openai/gpt-5-mini",
         fallbacks=["anthropic/claude-sonnet-4-5"],

@@ -3,7 +3,7 @@
 ``run_call(layer, mode, base_url, settings)`` sends one chat request through the core client, the
 LangChain class or the LlamaIndex class, synchronously, asynchronously, streamed or async-streamed,
 and returns a :class:`CallResult`: the text or the exception, how many chunks a stream delivered before
-it failed, and how many attempts the core made (counted from its ``retrying`` debug records, which
+it failed, and how many attempts the core made (counted from its ``retrying`` and ``falling back`` records, which
 also works when nothing reached the server).
 
 ``fast_retries()`` swaps the core's retry policy for a :class:`RecordingPolicy` that records the delays
@@ -119,7 +119,8 @@ class _RetryCounter(logging.Handler):
         self.retries = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage().startswith("retrying "):
+        message = record.getMessage()
+        if message.startswith("retrying ") or "; falling back to " in message:  # a client-side fallback: one more
             self.retries += 1
 
 
@@ -161,6 +162,7 @@ class CallSettings:
     max_retries: int = 2
     timeout: float = 10.0
     fallbacks: tuple[str, ...] = ()
+    fallback_mode: str | None = None
     request_timeout_ms: int | None = None
     account_id: str = EMULATOR_ACCOUNT_ID
     cf_aig_token: str | None = None
@@ -183,6 +185,8 @@ def _framework_fields(base_url: str, settings: CallSettings) -> dict[str, Any]:
     fields: dict[str, Any] = {"model": MODEL, "base_url": base_url, **settings.config_fields()}
     if settings.fallbacks:
         fields["fallbacks"] = list(settings.fallbacks)
+    if settings.fallback_mode is not None:
+        fields["fallback_mode"] = settings.fallback_mode
     if settings.request_timeout_ms is not None:
         fields["request_timeout_ms"] = settings.request_timeout_ms
     return fields
@@ -192,8 +196,13 @@ def _core_call(settings: CallSettings) -> dict[str, Any]:
     call: dict[str, Any] = {}
     if settings.fallbacks:
         call["fallbacks"] = list(settings.fallbacks)
+    options: dict[str, Any] = {}
     if settings.request_timeout_ms is not None:
-        call["options"] = {"request_timeout_ms": settings.request_timeout_ms}
+        options["request_timeout_ms"] = settings.request_timeout_ms
+    if settings.fallback_mode is not None:
+        options["fallback_mode"] = settings.fallback_mode
+    if options:
+        call["options"] = options
     return call
 
 

@@ -71,7 +71,8 @@ def _universal(status: int, times: int) -> Callable[[], list[Fault]]:
     return lambda: [Fault(status=status, step=0, times=times), Fault(status=status, step=1, times=times)]
 
 
-_UNIVERSAL = CallSettings(fallbacks=(FALLBACK_MODEL,))
+_UNIVERSAL = CallSettings(fallbacks=(FALLBACK_MODEL,), fallback_mode="universal")
+_CLIENT = CallSettings(fallbacks=(FALLBACK_MODEL,))  # fallback_mode="client", the default: one request per target
 _SLOW = CallSettings(timeout=0.3, max_retries=1)  # one retry: each attempt costs the full 0.3 s
 _GATEWAY_TIMEOUT = CallSettings(request_timeout_ms=100)
 _RESET_ONCE = Expect(_once(reset=True), None, 2, note="non-stream: nearest equivalent is a reset, retried")
@@ -153,6 +154,9 @@ CASES: tuple[Case, ...] = (
     Case("universal-500-once", Expect(_universal(500, 1), None, 2, settings=_UNIVERSAL)),
     Case("universal-500-always", Expect(_universal(500, MANY), errors.ServerError, 3, settings=_UNIVERSAL)),
     Case("universal-400-always", Expect(_universal(400, MANY), errors.BadRequestError, 1, settings=_UNIVERSAL)),
+    # client-side fallbacks: a target's retries first, then the next target; a 400 goes to the next at once
+    Case("client-400-once", Expect(_once(status=400), None, 2, settings=_CLIENT)),
+    Case("client-500-always", Expect(_always(status=500), errors.ServerError, 6, settings=_CLIENT)),
 )
 
 

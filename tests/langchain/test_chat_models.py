@@ -116,14 +116,14 @@ def test_response_metadata_and_usage(clients: dict[str, Any]) -> None:
 
 def test_fallback_step(emu: GatewayEmulator, clients: dict[str, Any]) -> None:
     emu.inject(Fault(status=500, step=0))
-    answer = make(clients, fallbacks=["anthropic/claude-sonnet-4-5"]).invoke("hi")
+    answer = make(clients, fallbacks=["anthropic/claude-sonnet-4-5"], fallback_mode="universal").invoke("hi")
     assert answer.response_metadata["cf_aig_step"] == 1
     assert answer.response_metadata["model_name"] == "anthropic/claude-sonnet-4-5"
 
 
 async def test_fallback_per_call_async(emu: GatewayEmulator, clients: dict[str, Any]) -> None:
     emu.inject(Fault(status=500, step=0))
-    answer = await make(clients).ainvoke("hi", fallbacks=["anthropic/claude-sonnet-4-5"])
+    answer = await make(clients).ainvoke("hi", fallbacks=["anthropic/claude-sonnet-4-5"], fallback_mode="universal")
     assert answer.response_metadata["cf_aig_step"] == 1
 
 

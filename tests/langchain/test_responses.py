@@ -351,7 +351,7 @@ def test_sampling_and_gateway_options(cfaig_driver: Driver, clients: dict[str, A
 
 def test_fallbacks_and_retries(cfaig_driver: Driver, clients: dict[str, Any]) -> None:
     cfaig_driver.emulator.inject(Fault(status=503, step=0))
-    message = cfaig_driver.on(make(clients, fallbacks=[PLAIN]), "invoke", "hi")
+    message = cfaig_driver.on(make(clients, fallbacks=[PLAIN], fallback_mode="universal"), "invoke", "hi")
     assert message.response_metadata["model_name"] == PLAIN
     assert message.response_metadata["cf_aig_step"] == 1
     cfaig_driver.emulator.inject(Fault(status=429))

@@ -233,7 +233,7 @@ def test_options_go_to_headers_not_body(make_llm: MakeLLM, emu: GatewayEmulator)
 
 def test_fallback_served_by_second_model(make_llm: MakeLLM, emu: GatewayEmulator) -> None:
     emu.inject(Fault(status=500, step=0))
-    llm = make_llm(model="openai/gpt-5-mini", fallbacks=["anthropic/claude-sonnet-4-5"])
+    llm = make_llm(model="openai/gpt-5-mini", fallbacks=["anthropic/claude-sonnet-4-5"], fallback_mode="universal")
     response = llm.chat(HI)
     assert response.additional_kwargs["cf_aig_step"] == 1
     assert response.additional_kwargs["model_name"] == "anthropic/claude-sonnet-4-5"
@@ -242,7 +242,7 @@ def test_fallback_served_by_second_model(make_llm: MakeLLM, emu: GatewayEmulator
 
 async def test_per_call_fallbacks_async(llm: CloudflareAIGatewayLLM, emu: GatewayEmulator) -> None:
     emu.inject(Fault(status=503, step=0))
-    response = await llm.achat(HI, fallbacks=["workers-ai/@cf/meta/llama-3.1-8b-instruct"])
+    response = await llm.achat(HI, fallbacks=["workers-ai/@cf/meta/llama-3.1-8b-instruct"], fallback_mode="universal")
     assert response.additional_kwargs["cf_aig_step"] == 1
     assert response.additional_kwargs["model_name"] == "workers-ai/@cf/meta/llama-3.1-8b-instruct"
 

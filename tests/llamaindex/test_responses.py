@@ -254,7 +254,7 @@ def test_chat_only_parameters_are_refused(make_llm: MakeLLM, emu: GatewayEmulato
 
 def test_options_fallbacks_and_the_rest_surface(make_llm: MakeLLM, cfaig_driver: Driver) -> None:
     cfaig_driver.emulator.inject(Fault(status=503, step=0))
-    response = cfaig_driver.on(make_llm(fallbacks=[PLAIN], cache_ttl=90), "chat", HI)
+    response = cfaig_driver.on(make_llm(fallbacks=[PLAIN], cache_ttl=90, fallback_mode="universal"), "chat", HI)
     assert response.additional_kwargs["model_name"] == PLAIN
     assert response.additional_kwargs["cf_aig_step"] == 1
     assert cfaig_driver.emulator.requests[-1].headers["cf-aig-cache-ttl"] == "90"

@@ -168,11 +168,12 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
         """LangSmith's run parameters: the provider the gateway routes to, and its own model id without the
         ``{provider}/`` prefix (the name LangSmith's cost table knows: ``gpt-5-mini``, not ``openai/gpt-5-mini``)."""
         model = kwargs.get("model") or self.model
+        surface = self._gateway.config.surface
         try:
-            ref = parse_model(model)
+            ref = parse_model(model, surface=surface)
             provider, name = ref.provider, ref.model
         except ConfigurationError:
-            provider, name = parse_model(self.model).provider, str(model)
+            provider, name = parse_model(self.model, surface=surface).provider, str(model)
         params = LangSmithParams(ls_provider=provider, ls_model_name=name, ls_model_type="chat")
         temperature = kwargs.get("temperature", self.temperature)
         if temperature is not None:

@@ -104,7 +104,8 @@ def _config_field(name: str) -> Any:
         hidden = {"exclude": True, "repr": False}
     description = _CONFIG_DOCS.get(name)
     if name in ENV_VARS:
-        factory = secret_env_default(name) if secret else env_default(name)
+        fallback = core.default if name == "surface" else None  # a Literal field: never None
+        factory = secret_env_default(name) if secret else env_default(name, fallback)
         return Field(default_factory=factory, description=description, **hidden)
     return Field(default=core.default, description=description, **hidden)
 
@@ -148,6 +149,8 @@ class GatewayFields(BaseModel):
     timeout: float = _config_field("timeout")
     max_retries: int = _config_field("max_retries")
     allow_insecure_http: bool = _config_field("allow_insecure_http")
+    # custom domains (issue 11 part 6)
+    gateway_url: str | None = _config_field("gateway_url")
 
     # --- default gateway options (cfaig.GatewayOptions): headers, never body ------------------------
     cache_ttl: int | None = _option_field("cache_ttl")
@@ -165,6 +168,15 @@ class GatewayFields(BaseModel):
     byok_alias: str | None = _option_field("byok_alias")
     zdr: bool | None = _option_field("zdr")
     no_wholesale: bool | None = _option_field("no_wholesale")
+    # fallbacks, extra headers, tracing, prompt caching (issue 11 parts 4 and 5)
+    fallback_mode: Literal["client", "universal"] | None = _option_field("fallback_mode")
+    default_headers: dict[str, str] | None = Field(  # may hold credentials (Cloudflare Access): not shown, not dumped
+        default=None, description=_OPTION_DOCS.get("default_headers"), exclude=True, repr=False
+    )
+    session_affinity: str | None = _option_field("session_affinity")
+    otel_trace_id: str | None = _option_field("otel_trace_id")
+    otel_parent_span_id: str | None = _option_field("otel_parent_span_id")
+    trace_propagation: bool | None = _option_field("trace_propagation")
 
     # --- injection (tests, custom transports) ---------------------------------------------------
     gateway_client: _SyncClientField = Field(
@@ -203,11 +215,14 @@ class GatewayFields(BaseModel):
             value = getattr(self, name)
             if value is None and type(self).model_fields[name].default is not None:
                 raise ConfigurationError(f"{name} is required: a model string such as openai/gpt-5-mini")
-            for model in [value] if isinstance(value, str) else value or ():
-                parse_model(model)
         self._gateway = GatewayState.resolve(
             self.gateway_config, self.gateway_options(), self.gateway_client, self.async_gateway_client
         )
+        surface = self._gateway.config.surface  # REST accepts any catalog name (z-ai/...), the gateway host fewer
+        for name in self._model_strings:
+            value = getattr(self, name)
+            for model in [value] if isinstance(value, str) else value or ():
+                parse_model(model, surface=surface)
 
     @classmethod
     def _derives_from(cls, names: Iterable[str]) -> bool:
@@ -216,8 +231,12 @@ class GatewayFields(BaseModel):
     def gateway_config(self) -> GatewayConfig:
         """The core configuration the connection fields describe (raises ``ConfigurationError`` on bad input)."""
         values = {name: getattr(self, name) for name in CONFIG_FIELDS}
-        if values["surface"] == "rest" and "api_key" not in self.model_fields_set:
-            values["api_key"] = None  # as in the core: CF_AIG_PROVIDER_API_KEY is not read on the REST surface
+        if values["surface"] == "rest":
+            # As in the core: CF_AIG_PROVIDER_API_KEY and CF_AIG_GATEWAY_URL are not read on the REST surface, and
+            # its token comes from CLOUDFLARE_API_TOKEN before CF_AIG_TOKEN (the core reads them when not passed).
+            for name in ("api_key", "cf_aig_token", "gateway_url"):
+                if name not in self.model_fields_set:
+                    values[name] = None
         return GatewayConfig(**values)
 
     def gateway_options(self) -> GatewayOptions:

@@ -7,6 +7,19 @@ gateway features (authentication, caching, logs and metadata, rate limits, reque
 timeouts) and injectable faults.  It depends only on the standard library, httpx, h11 and
 pydantic, and never contacts Cloudflare.
 
+Where Cloudflare documents a rule, the emulator enforces it, so a client that breaks it fails a test:
+
+- REST surface (https://developers.cloudflare.com/ai-gateway/usage/rest-api/): ``Authorization: Bearer``
+  with a Cloudflare token is required (401, code 10000 otherwise, also for a token with AI Gateway permissions
+  only: ``gateway_only_tokens``, https://github.com/cloudflare/cloudflare-docs/pull/32574); the gateway is the
+  ``cf-aig-gateway-id`` header (``default`` when omitted, and a bare ``@cf/...`` model without it runs outside
+  any gateway: no log); model names are the catalog's ``{author}/{model}``: the compat prefixes
+  ``google-ai-studio/`` and ``grok/`` are refused (400 / 7003) and an author outside the catalog is 404 / 7003.
+- Custom domains (https://developers.cloudflare.com/ai-gateway/configuration/custom-domains/):
+  ``GatewayEmulator(custom_domains={"ai.example.com": "my-gateway"})`` serves that host as the gateway's root,
+  with no account or gateway in the path (``/compat/chat/completions``, ``/openai/...``,
+  ``/workers-ai/v1/embeddings``, and the Universal Endpoint at ``/``, which the page does not mention).
+
 In-process::
 
     from cfaig.testing import GatewayEmulator

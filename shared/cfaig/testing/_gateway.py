@@ -78,6 +78,14 @@ class GatewayEmulator:
             requests are forwarded there (model prefix stripped) instead of the fake models.
         clock: monotonic clock for cache TTLs and rate limits.
         max_history: keep at most this many recorded requests and logs (None: unlimited).
+        custom_domains: hostname -> gateway id. A request to such a host is served as that gateway's
+            custom domain: the path is the route itself (``/compat/chat/completions``, ``/openai/...``,
+            ``/workers-ai/v1/embeddings``; the Universal Endpoint at ``/``), with no account or gateway in it
+            (https://developers.cloudflare.com/ai-gateway/configuration/custom-domains/).
+        gateway_only_tokens: tokens with AI Gateway permissions only. They authenticate a gateway
+            (``cf-aig-authorization``), but the REST API's ``/ai/...`` routes refuse them with 401 / code
+            10000, as Cloudflare does for a token without Workers AI permission
+            (https://github.com/cloudflare/cloudflare-docs/pull/32574).
     """
 
     def __init__(
@@ -89,8 +97,12 @@ class GatewayEmulator:
         clock: Callable[[], float] = time.monotonic,
         *,
         max_history: int | None = None,
+        custom_domains: Mapping[str, str] | None = None,
+        gateway_only_tokens: Iterable[str] = (),
     ) -> None:
         self.account_id = account_id
+        self.custom_domains: dict[str, str] = {host.lower(): gw for host, gw in (custom_domains or {}).items()}
+        self.gateway_only_tokens: set[str] = set(gateway_only_tokens)
         self.gateways: dict[str, GatewaySettings] = (
             dict(gateways) if gateways is not None else {"default": GatewaySettings()}
         )
@@ -176,7 +188,9 @@ class GatewayEmulator:
         The seam for drivers (the in-process transport and the loopback server); tests use
         :meth:`transport` or :func:`cfaig.testing.serve` instead.
         """
-        surface: Surface = "rest" if incoming.path.startswith("/client/v4/") else "gateway"
+        domain = self._custom_domain(incoming.headers.get("host", ""))
+        rest = domain is None and incoming.path.startswith("/client/v4/")
+        surface: Surface = "rest" if rest else "gateway"
         record = RecordedRequest(
             method=incoming.method,
             path=incoming.path,
@@ -192,7 +206,9 @@ class GatewayEmulator:
             self.requests.append(record)
             self._trim()
         try:
-            if surface == "rest":
+            if domain is not None:
+                reply = yield from self._gateway_route(incoming, record, self.account_id, domain, incoming.path)
+            elif surface == "rest":
                 reply = yield from self._rest_request(incoming, record)
             elif incoming.path.startswith("/v1/"):
                 reply = yield from self._gateway_request(incoming, record)
@@ -220,11 +236,19 @@ class GatewayEmulator:
 
     # ----------------------------------------------------------------- auth, gateways, rate limits
 
-    def _token_ok(self, header: str | None) -> bool:
+    def _custom_domain(self, host: str) -> str | None:
+        """The gateway a custom domain serves (``Host`` with or without its port), or ``None``."""
+        if not self.custom_domains or not host:
+            return None
+        host = host.lower()
+        return self.custom_domains.get(host) or self.custom_domains.get(host.rsplit(":", 1)[0])
+
+    def _token_ok(self, header: str | None, *, gateway: bool = True) -> bool:
         if not header:
             return False
         scheme, _, token = header.strip().partition(" ")
-        return scheme.lower() == "bearer" and token.strip() in self.tokens
+        valid = self.tokens | self.gateway_only_tokens if gateway else self.tokens
+        return scheme.lower() == "bearer" and token.strip() in valid
 
     def _resolve_gateway(self, gateway_id: str, *, authenticated: bool) -> GatewaySettings:
         if len(gateway_id) > _MAX_GATEWAY_ID:
@@ -259,8 +283,14 @@ class GatewayEmulator:
         parts = incoming.path[len("/v1/") :].split("/", 2)
         if len(parts) < 2 or not parts[0] or not parts[1]:
             raise GatewayRefusalError(404, CODE_ROUTE_NOT_FOUND, f"No route for {incoming.path}")
-        account, gateway_id = parts[0], parts[1]
-        sub = parts[2].strip("/") if len(parts) == 3 else ""
+        sub = parts[2] if len(parts) == 3 else ""
+        return (yield from self._gateway_route(incoming, record, parts[0], parts[1], sub))
+
+    def _gateway_route(
+        self, incoming: Incoming, record: RecordedRequest, account: str, gateway_id: str, sub: str
+    ) -> Flow[Reply]:
+        """Serve ``sub``, the path below the gateway's root (``/v1/{account}/{gateway}`` or a custom domain)."""
+        sub = sub.strip("/")
         route = gateway_route(sub) or UNKNOWN_ROUTE
         record.route = route.label
         if account != self.account_id:
@@ -286,7 +316,7 @@ class GatewayEmulator:
         account, _, tail = rest.removeprefix("accounts/").partition("/")
         route, params = rest_route(tail) if rest.startswith("accounts/") else (UNKNOWN_ROUTE, ())
         record.route = route.label
-        if not self._token_ok(incoming.headers.get("authorization")):
+        if not self._token_ok(incoming.headers.get("authorization"), gateway=False):
             raise GatewayRefusalError(401, CODE_AUTHENTICATION, "Authentication error")
         could_not_route = f"Could not route to {incoming.path}, perhaps your object identifier is invalid?"
         if account != self.account_id or route.kind == "unknown":

@@ -12,7 +12,7 @@ from pydantic_core import to_json
 
 from ._pipeline import Attempt, Context, GatewayRefusalError, Reply, envelope_reply, is_streaming, parse_json
 from ._responses_store import ResponseStore, StoredResponse
-from ._routes import COMPAT_PROVIDERS, DYNAMIC_ROUTE_TARGET, Route, is_custom
+from ._routes import COMPAT_PROVIDERS, DYNAMIC_ROUTE_TARGET, REST_CATALOG_AUTHORS, Route, is_custom
 from ._types import CODE_BAD_CHAT_FORMAT, CODE_COULD_NOT_ROUTE, CODE_TIMEOUT, ScriptedReply
 from ._upstream import Forward, Forwarded
 from .fake import check_model_available, generate, is_embedding_model, usage_tokens
@@ -132,6 +132,8 @@ def _rest_model(raw: Any) -> tuple[str, str, list[tuple[str, str]]]:
         )
     if not name:
         raise GatewayRefusalError(400, CODE_COULD_NOT_ROUTE, f"Model not found: {raw} (expected 'author/model')")
+    if prefix not in REST_CATALOG_AUTHORS and not is_custom(prefix):
+        raise GatewayRefusalError(404, CODE_COULD_NOT_ROUTE, f"Model not found: {raw}")
     return prefix, name, []
 
 

@@ -32,6 +32,39 @@ COMPAT_PROVIDERS: Final = frozenset(
 )
 """Model prefixes the compat endpoint accepts (plus ``custom-*`` and ``dynamic``)."""
 
+REST_CATALOG_AUTHORS: Final = frozenset(
+    {
+        "openai",
+        "anthropic",
+        "google",
+        "google-vertex-ai",
+        "xai",
+        "groq",
+        "mistral",
+        "cohere",
+        "perplexity",
+        "deepseek",
+        "cerebras",
+        "baseten",
+        "parallel",
+        "aws-bedrock",
+        "azure-openai",
+        "openrouter",
+        "z-ai",
+        "alibaba",
+        "moonshotai",
+        "meta",
+        "qwen",
+        "minimax",
+        "dynamic",
+    }
+)
+"""Model authors of the REST API's catalog (``{author}/{model}``; ``@cf/...`` is Workers AI's own namespace):
+https://developers.cloudflare.com/ai-gateway/usage/rest-api/ and the model catalog (``z-ai/glm-4.7-flash``,
+``alibaba/...``, ``moonshotai/...``). An author outside it is answered 404 / 7003 "Model not found", as
+Cloudflare's catalog answers an unknown model (observed on ``/ai/run``; the docs do not say it for
+``/ai/v1/...``). ``custom-*`` and ``dynamic`` are accepted: the docs are silent on them over REST."""
+
 DYNAMIC_ROUTE_TARGET: Final = ("openai", "gpt-4o-mini")
 """Where every ``dynamic/<route>`` model is routed (provider, model)."""
 
