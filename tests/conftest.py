@@ -7,6 +7,7 @@ The emulator, server, client and driver fixtures come from the ``cfaig`` pytest 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -27,3 +28,13 @@ settings.load_profile("cfaig")
 def emu(cfaig_emulator: GatewayEmulator) -> GatewayEmulator:
     """Our tests' short name for the plugin's fresh in-process emulator (``cfaig.testing.pytest_plugin``)."""
     return cfaig_emulator
+
+
+@pytest.fixture
+def fresh_shared_clients() -> Iterator[None]:
+    """No process-wide framework client outlives the test (they would point at a closed raw server)."""
+    from tests.faults._harness import clear_shared
+
+    clear_shared()
+    yield
+    clear_shared()

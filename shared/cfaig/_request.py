@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
-from cfaig._headers import base_headers, management_headers, option_headers, request_headers, step_headers
+from cfaig._headers import HeaderValue, base_headers, management_headers, option_headers, request_headers, step_headers
 from cfaig._logging import logger
 from cfaig._redact import redact_headers
 from cfaig.config import GatewayConfig
@@ -31,20 +31,27 @@ Endpoint = Literal["unified", "provider"]
 """``"unified"``: the compat endpoint, any provider, OpenAI shape. ``"provider"``: the provider's own
 OpenAI-compatible route on the gateway (``/openai/chat/completions``, ``/workers-ai/v1/...``)."""
 
-_LOG_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_LOG_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # re.fullmatch: ``$`` would accept a trailing newline
 _RESERVED_BODY_KEYS = frozenset({"model", "messages", "stream"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Target:
-    """One concrete HTTP request."""
+    """One concrete HTTP request. Credential header values are ``SecretStr`` (unwrapped by the pool as it
+    sends); the repr masks them and never shows the body (a Universal step's headers hold the provider key)."""
 
     url: str
-    headers: dict[str, str]
+    headers: dict[str, HeaderValue]
     body: bytes
     served_by: str
     """The model string this request asks for (what answered, if it succeeds)."""
     provider: str
+
+    def __repr__(self) -> str:
+        return (
+            f"Target(url={self.url!r}, headers={redact_headers(self.headers)!r}, body=<{len(self.body)} bytes>, "
+            f"served_by={self.served_by!r}, provider={self.provider!r})"
+        )
 
 
 class RequestPreview(NamedTuple):
@@ -141,7 +148,7 @@ class RequestBuilder:
 
     # --- headers -----------------------------------------------------------------------------
 
-    def headers(self, options: GatewayOptions | None, *, stream: bool = False) -> dict[str, str]:
+    def headers(self, options: GatewayOptions | None, *, stream: bool = False) -> dict[str, HeaderValue]:
         if options is None or options.is_empty:
             return request_headers(
                 self._base_headers, self._default_option_headers, self.default_options, stream=stream
@@ -321,7 +328,7 @@ class RequestBuilder:
 
     def feedback(self, log_id: str, fields: Mapping[str, Any]) -> PreparedRequest:
         """``PATCH .../logs/{log_id}`` with the fields of :meth:`GatewayClient.feedback` that are not None."""
-        if not isinstance(log_id, str) or not _LOG_ID.match(log_id):
+        if not isinstance(log_id, str) or not _LOG_ID.fullmatch(log_id):
             raise ConfigurationError("log_id must be the value of a cf-aig-log-id header")
         body = {name: value for name, value in fields.items() if value is not None}
         if not body:
