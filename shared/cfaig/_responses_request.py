@@ -34,6 +34,7 @@ def prepare_responses(
     options: GatewayOptions | None = None,
     fallbacks: Sequence[str] | None = None,
     stream: bool = False,
+    provider_keys: Mapping[str, Any] | None = None,
 ) -> PreparedRequest:
     """The targets of one Responses API call (one, or one per fallback step on the REST surface)."""
     if not isinstance(request, Mapping):
@@ -44,6 +45,7 @@ def prepare_responses(
     body = _body(request, stream)
     headers = builder.headers(options, stream=stream)
     gateway_id = builder.config.gateway_id
+    keys, secrets = builder.call_keys(provider_keys)
     if builder.config.surface == "rest":
         url = f"{builder.rest_root}/responses"
         targets = tuple(
@@ -53,30 +55,23 @@ def prepare_responses(
         return PreparedRequest("POST", targets, stream, gateway_id=gateway_id)
     for ref in refs:
         _check_gateway_model(ref)
+    url = f"{builder.gateway_root}/{_GATEWAY_PROVIDER}/responses"
+    auth = builder.authorization(url, _GATEWAY_PROVIDER, _GATEWAY_PROVIDER, keys)  # every step is OpenAI's
     if len(refs) == 1:
         target = Target(
-            f"{builder.gateway_root}/openai/responses",
-            headers,
-            _dumps({**body, "model": refs[0].model}),
-            refs[0].qualified,
-            _GATEWAY_PROVIDER,
+            url, {**headers, **auth}, _dumps({**body, "model": refs[0].model}), refs[0].qualified, _GATEWAY_PROVIDER
         )
-        return PreparedRequest("POST", (target,), stream, gateway_id=gateway_id)
-    per_step = step_headers(builder.config)
+        return PreparedRequest("POST", (target,), stream, gateway_id=gateway_id, secrets=secrets)
     steps = [
         {
             "provider": _GATEWAY_PROVIDER,
             "endpoint": "responses",
-            "headers": per_step,
+            "headers": step_headers(auth),
             "query": {**body, "model": ref.model},
         }
         for ref in refs
     ]
-    outer = {name: value for name, value in headers.items() if name != "Authorization"}
-    target = Target(builder.gateway_root, outer, _dumps(steps), refs[0].qualified, _GATEWAY_PROVIDER)
-    return PreparedRequest(
-        "POST", (target,), stream, step_models=tuple(ref.qualified for ref in refs), gateway_id=gateway_id
-    )
+    return builder.universal(headers, steps, refs, _GATEWAY_PROVIDER, stream=stream, secrets=secrets)
 
 
 def _check_gateway_model(ref: ModelRef) -> None:

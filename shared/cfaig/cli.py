@@ -175,9 +175,11 @@ def _client(args: argparse.Namespace) -> Iterator[GatewayClient]:
             yield client
         return
     from cfaig.testing import EMULATOR_ACCOUNT_ID, GatewayEmulator
+    from cfaig.testing._types import DEFAULT_TOKEN
 
     emulator = GatewayEmulator()
     fields.update(account_id=EMULATOR_ACCOUNT_ID, base_url=emulator.base_url, api_base_url=emulator.api_base_url)
+    fields.setdefault("cf_aig_token", DEFAULT_TOKEN)  # the emulator's Cloudflare token (Workers AI routes need one)
     with GatewayClient(transport=emulator.transport(), **fields) as client:
         yield client
 

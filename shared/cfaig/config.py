@@ -37,9 +37,11 @@ from cfaig._constants import (
     ENV_CF_AIG_TOKEN,
     ENV_GATEWAY_ID,
     ENV_PROVIDER_API_KEY,
+    ENV_PROVIDER_KEYS,
     MAX_GATEWAY_ID_LENGTH,
 )
 from cfaig.errors import ConfigurationError
+from cfaig.provider_keys import WORKERS_AI, ProviderKeys
 
 __all__ = [
     "ENV_VARS",
@@ -59,10 +61,12 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "api_key": (ENV_PROVIDER_API_KEY,),
     "base_url": (ENV_BASE_URL,),
     "api_base_url": (ENV_API_BASE_URL,),
+    "provider_keys": (ENV_PROVIDER_KEYS,),
 }
 """Field name -> the environment variables that can supply it, first match wins. ``CLOUDFLARE_API_TOKEN``
 also supplies ``cf_aig_token`` on the REST surface, where ``CF_AIG_PROVIDER_API_KEY`` is not read (that surface
-authenticates with the Cloudflare token only)."""
+authenticates with the Cloudflare token only), nor is ``CF_AIG_PROVIDER_KEYS``. On the gateway host,
+``CLOUDFLARE_API_TOKEN`` is the Workers AI key (``provider_keys["workers-ai"]``) unless one is given."""
 
 _GATEWAY_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -124,6 +128,18 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _workers_ai_token_from_env(data: dict[str, Any]) -> None:
+    """``CLOUDFLARE_API_TOKEN`` as the Workers AI key on the gateway host, unless one is given: Workers AI
+    routes authenticate with a Cloudflare API token as ``Authorization``
+    (https://developers.cloudflare.com/ai-gateway/usage/providers/workersai/)."""
+    token = os.environ.get(ENV_API_TOKEN)
+    if not token:
+        return
+    keys = ProviderKeys.coerce(data.get("provider_keys"))
+    if WORKERS_AI not in keys:
+        data["provider_keys"] = keys.merged({WORKERS_AI: token})
+
+
 class GatewayConfig(BaseModel):
     """Resolved, validated settings of one gateway client. Immutable; build a new one to change it."""
 
@@ -153,6 +169,13 @@ class GatewayConfig(BaseModel):
     allow_insecure_http: bool = False
     """Allow credentials over plain ``http://`` to a host that is not loopback."""
 
+    # --- provider keys per provider (issue 11, part 1) ---
+    provider_keys: ProviderKeys = ProviderKeys()
+    """Provider name -> key, e.g. ``{"openai": "sk-...", "anthropic": "sk-ant-..."}`` (env
+    ``CF_AIG_PROVIDER_KEYS``: JSON or ``openai=...,anthropic=...``). Each target (the model, each fallback)
+    sends its own provider's key; ``api_key`` only reaches the primary model's provider; a provider with
+    neither sends no ``Authorization`` (stored keys / Unified Billing). Not on the REST surface."""
+
     def __init__(self, **data: Any) -> None:
         try:
             super().__init__(**data)
@@ -167,7 +190,7 @@ class GatewayConfig(BaseModel):
         data = {key: value for key, value in data.items() if value is not None}
         rest = data.get("surface") == "rest"
         for field in ENV_VARS:
-            if field not in data and not (rest and field == "api_key"):
+            if field not in data and not (rest and field in ("api_key", "provider_keys")):
                 value = _from_env(field)
                 if value is not None:
                     data[field] = value
@@ -175,6 +198,8 @@ class GatewayConfig(BaseModel):
             token = os.environ.get(ENV_API_TOKEN)
             if token:
                 data["cf_aig_token"] = token
+        if not rest:
+            _workers_ai_token_from_env(data)
         return data
 
     @field_validator("account_id")
@@ -220,7 +245,7 @@ class GatewayConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check_transport_security(self) -> GatewayConfig:
-        has_credentials = self.cf_aig_token is not None or self.api_key is not None
+        has_credentials = self.cf_aig_token is not None or self.api_key is not None or bool(self.provider_keys)
         root = self.api_base_url if self.surface == "rest" else self.base_url
         parts = urlsplit(root)
         if (
@@ -237,6 +262,11 @@ class GatewayConfig(BaseModel):
             raise ValueError(
                 "the REST surface authenticates with the Cloudflare token only (third-party models use "
                 "Unified Billing); unset api_key or use surface='gateway'"
+            )
+        if self.surface == "rest" and self.provider_keys:
+            raise ValueError(
+                "the REST surface authenticates with the Cloudflare token only (third-party models use "
+                "Unified Billing); unset provider_keys or use surface='gateway'"
             )
         return self
 

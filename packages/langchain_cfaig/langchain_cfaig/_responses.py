@@ -106,7 +106,7 @@ def _build(
         truncation=model.truncation,
         previous_response_id=previous,
     )
-    return body, {"options": call["options"], "fallbacks": call["fallbacks"]}
+    return body, {key: value for key, value in call.items() if key != "endpoint"}
 
 
 def _message_input(message: BaseMessage) -> list[dict[str, Any]]:

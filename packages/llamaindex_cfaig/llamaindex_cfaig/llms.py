@@ -30,7 +30,7 @@ from pydantic import Field
 from cfaig import AsyncChatStream, ChatCompletion, ChatCompletionChunk, ChatRequest, ChatStream, Endpoint
 from cfaig.errors import ConfigurationError
 from cfaig.integration.fields import GatewayFields
-from cfaig.integration.requests import chat_request, split_call_kwargs
+from cfaig.integration.requests import chat_request, pop_call_credentials, split_call_kwargs
 from cfaig.integration.tools import normalise_tool_choice
 from cfaig.providers import DEFAULT_CHAT_MODEL, capabilities, model_size
 from llamaindex_cfaig._convert import (
@@ -131,8 +131,10 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
     ) -> tuple[ChatRequest, dict[str, Any]]:
         """The ChatRequest for ``messages`` and the keyword arguments for the core client call."""
+        merged = {**self.additional_kwargs, **kwargs}
+        credentials = pop_call_credentials(merged)
         options, fallbacks, endpoint, params = split_call_kwargs(
-            {**self.additional_kwargs, **kwargs},
+            merged,
             defaults=self._gateway.options,
             fallbacks=self.fallbacks,
             endpoint=self.endpoint,
@@ -146,7 +148,7 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
             _check_messages(messages)  # a ConfigurationError naming the message, when that is the cause
             raise
         request = chat_request(self.model, wire, params)
-        call: dict[str, Any] = {"options": options, "endpoint": endpoint}
+        call: dict[str, Any] = {"options": options, "endpoint": endpoint, **credentials}
         if fallbacks:
             call["fallbacks"] = fallbacks
         return request, call

@@ -32,6 +32,7 @@ from cfaig.errors import ConfigurationError
 from cfaig.integration.clients import GatewayState
 from cfaig.integration.keywords import coerce_timeout, move_unknown_keywords
 from cfaig.options import CustomCost, GatewayOptions, MetadataValue
+from cfaig.provider_keys import ProviderKeys
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -74,7 +75,7 @@ def _config_field(name: str) -> Any:
     read at construction (``None`` when unset, so the core's default applies); a secret is never shown."""
     core = GatewayConfig.model_fields[name]
     hidden: dict[str, Any] = {}
-    secret = SecretStr in typing.get_args(core.annotation)
+    secret = SecretStr in typing.get_args(core.annotation) or core.annotation is ProviderKeys
     if secret:
         hidden = {"exclude": True, "repr": False}
     description = _CONFIG_DOCS.get(name)
@@ -123,6 +124,9 @@ class GatewayFields(BaseModel):
     timeout: float = _config_field("timeout")
     max_retries: int = _config_field("max_retries")
     allow_insecure_http: bool = _config_field("allow_insecure_http")
+
+    # --- provider keys per provider (cfaig.GatewayConfig.provider_keys): never shown nor serialized ---
+    provider_keys: ProviderKeys | None = _config_field("provider_keys")
 
     # --- default gateway options (cfaig.GatewayOptions): headers, never body ------------------------
     cache_ttl: int | None = _option_field("cache_ttl")
@@ -193,6 +197,8 @@ class GatewayFields(BaseModel):
         values = {name: getattr(self, name) for name in CONFIG_FIELDS}
         if values["surface"] == "rest" and "api_key" not in self.model_fields_set:
             values["api_key"] = None  # as in the core: CF_AIG_PROVIDER_API_KEY is not read on the REST surface
+        if values["surface"] == "rest" and "provider_keys" not in self.model_fields_set:
+            values["provider_keys"] = None  # nor CF_AIG_PROVIDER_KEYS
         return GatewayConfig(**values)
 
     def gateway_options(self) -> GatewayOptions:

@@ -14,10 +14,11 @@ from typing import Any, cast
 from cfaig._request import Endpoint
 from cfaig.errors import ConfigurationError
 from cfaig.options import OPTION_FIELDS, GatewayOptions
+from cfaig.provider_keys import ProviderKeys
 from cfaig.providers import EmbeddingSupport, embedding_support
 from cfaig.types import ChatMessageParam, ChatRequest
 
-__all__ = ["CHAT_BODY_KEYS", "chat_request", "embedding_support_for", "split_call_kwargs"]
+__all__ = ["CHAT_BODY_KEYS", "chat_request", "embedding_support_for", "pop_call_credentials", "split_call_kwargs"]
 
 
 CHAT_BODY_KEYS: frozenset[str] = frozenset(ChatRequest.__annotations__) - {"model", "messages", "extra_body"}
@@ -86,6 +87,14 @@ def split_call_kwargs(
     chosen_fallbacks = list(call_fallbacks) if call_fallbacks is not None else (list(fallbacks) if fallbacks else None)
     call_endpoint = rest.pop("endpoint", None)
     return merged, chosen_fallbacks, call_endpoint or endpoint, rest
+
+
+def pop_call_credentials(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Take a call's ``provider_keys=`` out of its keyword arguments, as the core call's keyword argument
+    (``{}`` when the call has none). Values are masked at once (``ProviderKeys``), so a framework that
+    records a call's arguments later (tracing) sees no key."""
+    keys = kwargs.pop("provider_keys", None)
+    return {"provider_keys": ProviderKeys.coerce(keys)} if keys else {}
 
 
 def embedding_support_for(model: str, *, dimensions: int | None = None) -> EmbeddingSupport:

@@ -43,12 +43,14 @@ from __future__ import annotations
 from ._gateway import GatewayEmulator
 from ._server import EmulatorServer, serve
 from ._transport import EmulatorTransport
-from ._types import EMULATOR_ACCOUNT_ID, Fault, GatewaySettings, RecordedRequest, ScriptedReply
+from ._types import DEFAULT_TOKEN as EMULATOR_TOKEN
+from ._types import EMULATOR_ACCOUNT_ID, Fault, GatewaySettings, RecordedRequest, ScriptedReply, SeenCredential
 from ._vcr import vcr_config
 from .fake.providers import PROVIDER_QUIRKS, ProviderQuirks
 
 __all__ = [
     "EMULATOR_ACCOUNT_ID",
+    "EMULATOR_TOKEN",
     "PROVIDER_QUIRKS",
     "EmulatorServer",
     "EmulatorTransport",
@@ -58,6 +60,7 @@ __all__ = [
     "ProviderQuirks",
     "RecordedRequest",
     "ScriptedReply",
+    "SeenCredential",
     "serve",
     "vcr_config",
 ]

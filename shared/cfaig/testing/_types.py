@@ -129,6 +129,21 @@ class ScriptedReply:
             raise ValueError("ScriptedReply.times must be at least 1")
 
 
+@dataclass(frozen=True)
+class SeenCredential:
+    """The provider credential one model attempt carried (a request, or one try of a Universal step).
+
+    ``authorization`` is the ``Authorization`` header as sent (None: none, i.e. stored keys or Unified
+    Billing); ``owner`` is the provider the emulator was told that key belongs to (``provider_keys=``), or
+    None for a key it does not know (a Cloudflare token, or an unknown key).
+    """
+
+    route: str
+    provider: str
+    authorization: str | None
+    owner: str | None
+
+
 @dataclass
 class RecordedRequest:
     """A request the emulator received (see :attr:`GatewayEmulator.requests`).
@@ -147,3 +162,5 @@ class RecordedRequest:
     surface: Literal["gateway", "rest"]
     route: str
     response_status: int = 0
+    credentials: list[SeenCredential] = field(default_factory=list)
+    """One entry per model attempt this request made, in order (each tried Universal step, each retry)."""
