@@ -15,11 +15,13 @@ DEFAULT_TOKEN: Final = "test-cf-aig-token"  # noqa: S105 - a well-known test tok
 CODE_GATEWAY_NOT_FOUND: Final = 2001
 CODE_RATE_LIMITED: Final = 2003
 CODE_UNAUTHORIZED: Final = 2009
-CODE_TIMEOUT: Final = 2015
 CODE_BAD_CHAT_FORMAT: Final = 2019
 CODE_AUTHENTICATION: Final = 10000
 CODE_COULD_NOT_ROUTE: Final = 7003
 # ... and emulator-specific ones for situations Cloudflare does not document.
+CODE_TIMEOUT: Final = 2015
+"""``cf-aig-request-timeout`` fired: Cloudflare documents that the gateway "returns an error" but neither the
+status nor the code; the emulator answers 504 / 2015 (no source names 2015; the client has no hint for it)."""
 CODE_BAD_REQUEST: Final = 2000
 CODE_ROUTE_NOT_FOUND: Final = 2002
 CODE_API_NOT_FOUND: Final = 1002
