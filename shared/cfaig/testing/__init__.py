@@ -4,8 +4,15 @@
 and embeddings, provider routes, the Universal Endpoint) and the Cloudflare REST API
 (``/client/v4/accounts/{account}/ai/…`` and log feedback) with deterministic fake models,
 gateway features (authentication, caching, logs and metadata, rate limits, request
-timeouts) and injectable faults.  It depends only on the standard library, httpx, h11 and
+timeouts) and injectable faults. It depends only on the standard library, httpx, h11 and
 pydantic, and never contacts Cloudflare.
+
+Provider credentials are enforced as the real gateway treats them (``_credentials``): a provider key the
+emulator knows as one provider's (``GatewayEmulator(provider_keys={"openai": "sk-..."})``) sent to another
+provider is refused by that provider (401, its error format), since Cloudflare forwards a request's key
+unchanged; Workers AI's own routes (``/workers-ai/...`` and Workers AI Universal steps) answer 401 / 10000
+(Cloudflare's v4 envelope) without a Cloudflare token as ``Authorization``. Each model attempt's credential
+is recorded in :attr:`RecordedRequest.credentials` (a :class:`SeenCredential`). Sources: docs/protocol.md.
 
 In-process::
 
