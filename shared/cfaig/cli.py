@@ -283,7 +283,13 @@ def _environment() -> list[tuple[str, str]]:
     for field, names in ENV_VARS.items():
         rows += [(name, field) for name in names]
         if field == "cf_aig_token":
-            rows.append((ENV_API_TOKEN, "cf_aig_token (surface rest, when CF_AIG_TOKEN is unset)"))
+            rows.append(
+                (
+                    ENV_API_TOKEN,
+                    "cf_aig_token (surface rest, when CF_AIG_TOKEN is unset); provider_keys['workers-ai'] "
+                    "(gateway host)",
+                )
+            )
     return rows
 
 
