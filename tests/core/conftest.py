@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from cfaig.testing import GatewayEmulator
 from cfaig.testing.pytest_plugin import Driver as PluginDriver
+from cfaig.types import ChatMessageParam
 
 
 class Driver(PluginDriver):
@@ -30,5 +30,5 @@ def driver(make_driver: Callable[..., Driver]) -> Driver:
     return make_driver()
 
 
-def user(text: str = "Hello there") -> list[dict[str, Any]]:
+def user(text: str = "Hello there") -> list[ChatMessageParam]:
     return [{"role": "user", "content": text}]

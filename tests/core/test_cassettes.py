@@ -12,6 +12,7 @@ import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import vcr
@@ -26,7 +27,7 @@ RECORDING = bool(os.environ.get("CFAIG_RECORD"))
 
 
 @pytest.fixture
-def transport_kwargs() -> Iterator[dict[str, object]]:
+def transport_kwargs() -> Iterator[dict[str, Any]]:
     """Recording: the emulator answers behind the real URL. Replaying: nothing at all answers."""
     if RECORDING:
         emulator = GatewayEmulator(account_id=ACCOUNT)
@@ -35,11 +36,11 @@ def transport_kwargs() -> Iterator[dict[str, object]]:
         yield {}
 
 
-def _request(text: str) -> dict[str, object]:
+def _request(text: str) -> dict[str, Any]:
     return {"model": "openai/gpt-5-mini", "messages": [{"role": "user", "content": text}]}
 
 
-def test_replay_chat_stream_and_embeddings(transport_kwargs: dict[str, object]) -> None:
+def test_replay_chat_stream_and_embeddings(transport_kwargs: dict[str, Any]) -> None:
     recorder = vcr.VCR(**vcr_config())
     with (
         recorder.use_cassette(str(CASSETTE)),
@@ -57,7 +58,7 @@ def test_replay_chat_stream_and_embeddings(transport_kwargs: dict[str, object]) 
     assert len(vectors[0]) == 384
 
 
-def test_replay_async(transport_kwargs: dict[str, object]) -> None:
+def test_replay_async(transport_kwargs: dict[str, Any]) -> None:
     async def run() -> str:
         recorder = vcr.VCR(**vcr_config())
         with recorder.use_cassette(str(CASSETTE).replace(".yaml", "_async.yaml")):

@@ -12,6 +12,7 @@ from cfaig.errors import (
     BadRequestError,
     ConfigurationError,
     GatewayConnectionError,
+    GatewayError,
     IncompleteStreamError,
     MalformedResponseError,
     NotFoundError,
@@ -51,7 +52,7 @@ def ask(text: str = "Say hi", model: str = MODEL, **fields: Any) -> dict[str, An
 
 
 def stream(driver: Driver, request: dict[str, Any], **kwargs: Any) -> tuple[list[ResponsesEvent], Any]:
-    return driver.stream(request, method="stream_responses", **kwargs)  # type: ignore[no-any-return]
+    return driver.stream(request, method="stream_responses", **kwargs)
 
 
 # --- routes and model strings -----------------------------------------------------------------------
@@ -247,15 +248,10 @@ def test_previous_response_id_continues_with_cached_tokens(driver: Driver) -> No
     second = driver.call("responses", ask("what is my number?", previous_response_id=first.id))
     assert second.previous_response_id == first.id
     assert second.usage is not None
-    assert second.usage.input_tokens > first.usage.input_tokens  # type: ignore[union-attr]
+    assert second.usage.input_tokens > first.usage.input_tokens
     assert second.usage.input_tokens_details is not None
     assert (
-        second.usage.input_tokens_details.cached_tokens
-        == first.usage.input_tokens
-        + len(  # type: ignore[union-attr]
-            first.output_text.split()
-        )
-        + 1
+        second.usage.input_tokens_details.cached_tokens == first.usage.input_tokens + len(first.output_text.split()) + 1
     )
     with pytest.raises(NotFoundError) as info:
         driver.call("responses", ask("x", previous_response_id="resp_unknown"))
@@ -279,7 +275,7 @@ def test_scripted_usage_reaches_the_result(driver: Driver) -> None:
     result = driver.call("responses", ask(model=PLAIN_MODEL))
     assert result.usage is not None
     assert result.usage.as_usage().prompt_tokens_details is not None
-    assert result.usage.as_usage().prompt_tokens_details.cached_tokens == 2  # type: ignore[union-attr]
+    assert result.usage.as_usage().prompt_tokens_details.cached_tokens == 2
 
 
 # --- faults, retries and fallbacks ---------------------------------------------------------------------
@@ -324,7 +320,9 @@ _CREATED = {"type": "response.created", "response": {"id": "resp_1", "status": "
         ({"type": "error", "code": "invalid_prompt", "message": "no", "param": None}, BadRequestError),
     ],
 )
-def test_failed_and_error_events_are_typed_errors(driver: Driver, failure: dict[str, Any], error: type) -> None:
+def test_failed_and_error_events_are_typed_errors(
+    driver: Driver, failure: dict[str, Any], error: type[GatewayError]
+) -> None:
     driver.emu.inject(Fault(status=200, content_type="text/event-stream", body=_sse(_CREATED, failure)))
     with pytest.raises(error) as info:
         stream(driver, ask(model=PLAIN_MODEL))

@@ -7,6 +7,7 @@ the process-wide core clients and real sockets are used.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from llama_index.core import Document, VectorStoreIndex
@@ -101,7 +102,7 @@ async def test_function_agent_calls_the_tool(llm: CloudflareAIGatewayLLM) -> Non
             tool_results.append(event)
         elif isinstance(event, AgentStream):
             deltas.append(event.delta)
-    output = await handler
+    output: Any = await handler
     assert [r.tool_name for r in tool_results] == ["multiply"]
     assert tool_results[0].tool_kwargs == {"a": 6, "b": 7}
     assert tool_results[0].tool_output.content == "42"
@@ -122,7 +123,7 @@ async def test_react_agent(llm: CloudflareAIGatewayLLM, emu: GatewayEmulator) ->
     agent = ReActAgent(tools=[FunctionTool.from_defaults(fn=multiply)], llm=llm)
     handler = agent.run(user_msg="What is 6 multiplied by 7?")
     results = [event async for event in handler.stream_events() if isinstance(event, ToolCallResult)]
-    output = await handler
+    output: Any = await handler
     assert results[0].tool_output.content == "42"
     assert "42" in str(output.response.content)
     second_prompt = emu.requests[-1].json["messages"]

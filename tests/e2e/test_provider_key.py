@@ -53,7 +53,8 @@ def test_the_core_reads_it() -> None:
     assert config.api_key is not None
     assert config.api_key.get_secret_value() == KEY
     assert KEY not in repr(config)
-    assert GatewayConfig(account_id="acct", api_key="sk-explicit").api_key.get_secret_value() == "sk-explicit"
+    explicit = GatewayConfig(account_id="acct", api_key="sk-explicit").api_key
+    assert explicit is not None and explicit.get_secret_value() == "sk-explicit"
 
 
 def test_the_rest_surface_does_not_read_it() -> None:

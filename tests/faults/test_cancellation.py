@@ -47,7 +47,8 @@ def _pool_size(http: Any) -> int:
     if isinstance(http, AsyncGatewayClient):
         if http.backend == "httpx":
             return _pool_size(http.http_client)
-        connector: Any = http._pools.current().session.connector
+        pool: Any = http._pools.current()
+        connector: Any = pool.session.connector
         return sum(len(idle) for idle in connector._conns.values()) + len(connector._acquired)
     transport: Any = http._transport
     return len(transport._pool.connections)
@@ -58,7 +59,8 @@ def _all_idle(http: Any) -> bool:
     if isinstance(http, AsyncGatewayClient):
         if http.backend == "httpx":
             return _all_idle(http.http_client)
-        connector: Any = http._pools.current().session.connector
+        pool: Any = http._pools.current()
+        connector: Any = pool.session.connector
         return not connector._acquired
     transport: Any = http._transport
     return all(connection.is_idle() for connection in transport._pool.connections)

@@ -197,7 +197,7 @@ def test_provider_prefixed_model_strings_parse_stably_or_raise(provider: str, re
 @pytest.mark.parametrize("value", [["openai/gpt-4o"], {"model": "openai/gpt-4o"}])
 def test_a_non_string_model_is_a_configuration_error(value: object) -> None:
     with pytest.raises(ConfigurationError):
-        parse_model(value)
+        parse_model(value)  # type: ignore[arg-type]
 
 
 # --- gateway options -> headers --------------------------------------------------------------------

@@ -7,6 +7,7 @@ import json
 import pytest
 from langchain_core.messages import (
     AIMessage,
+    AIMessageChunk,
     ChatMessage,
     FunctionMessage,
     HumanMessage,
@@ -199,8 +200,8 @@ def test_delta_and_final_chunks_merge() -> None:
             "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": ": 1}"}}]}}],
         }
     )
-    chunks = [_convert.delta_to_chunk(c.choices[0].delta) for c in (first, second)]
-    assert all(chunk is not None for chunk in chunks)
+    chunks = [chunk for c in (first, second) if (chunk := _convert.delta_to_chunk(c.choices[0].delta)) is not None]
+    assert len(chunks) == 2
     assert (
         _convert.delta_to_chunk(ChatCompletionChunk.model_validate({"choices": [{"delta": {}}]}).choices[0].delta)
         is None
@@ -212,7 +213,8 @@ def test_delta_and_final_chunks_merge() -> None:
         usage=Usage(prompt_tokens=1, completion_tokens=1, total_tokens=2),
         tool_calls=[],
     )
-    merged = chunks[0].message + chunks[1].message + final.message  # type: ignore[union-attr]
+    merged = chunks[0].message + chunks[1].message + final.message
+    assert isinstance(merged, AIMessageChunk)
     assert merged.tool_calls == [{"id": "c1", "name": "f", "args": {"a": 1}, "type": "tool_call"}]
     assert merged.content == "hi"
     assert merged.usage_metadata == {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2}

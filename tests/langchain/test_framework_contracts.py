@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.exceptions import OutputParserException
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-from langchain_core.outputs import LLMResult
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.outputs import ChatGeneration, LLMResult
 from pydantic import BaseModel
 
 from cfaig import errors
@@ -66,7 +66,7 @@ def test_a_credential_shaped_keyword_is_refused_not_sent_in_the_body(emu: Gatewa
 
 def test_the_embeddings_take_unknown_keywords_the_same_way(cfaig_driver: Driver, clients: dict[str, Any]) -> None:
     with pytest.warns(UserWarning, match="model_kwargs"):
-        embeddings = CloudflareAIGatewayEmbeddings(model="openai/text-embedding-3-small", user="u-1", **clients)
+        embeddings = CloudflareAIGatewayEmbeddings(model="openai/text-embedding-3-small", user="u-1", **clients)  # type: ignore[call-arg]
     cfaig_driver.on(embeddings, "embed_query", "hi")
     assert cfaig_driver.emulator.requests[-1].json["user"] == "u-1"
 
@@ -209,11 +209,14 @@ class _LLMEnd(BaseCallbackHandler):
 def test_generate_reports_token_usage_the_way_chatopenai_does(cfaig_driver: Driver, clients: dict[str, Any]) -> None:
     model = ChatCloudflareAIGateway(model=MODEL, **clients)
     handler = _LLMEnd()
-    prompts = [[HumanMessage("hi")], [HumanMessage("hello there, how are you?")]]
+    prompts: list[list[BaseMessage]] = [[HumanMessage("hi")], [HumanMessage("hello there, how are you?")]]
     result = cfaig_driver.run(
         lambda: model.generate(prompts, callbacks=[handler]), lambda: model.agenerate(prompts, callbacks=[handler])
     )
-    each = [generation[0].message.usage_metadata for generation in result.generations]
+    each: list[Any] = [
+        cast(AIMessage, cast(ChatGeneration, generation[0]).message).usage_metadata for generation in result.generations
+    ]
+    assert result.llm_output is not None
     usage = result.llm_output["token_usage"]
     assert usage["prompt_tokens"] == sum(u["input_tokens"] for u in each)
     assert usage["completion_tokens"] == sum(u["output_tokens"] for u in each)

@@ -71,6 +71,7 @@ def test_invoke_speaks_the_responses_api(cfaig_driver: Driver, clients: dict[str
         "model": "gpt-4.1",
         "input": [{"type": "message", "role": "user", "content": "hello there"}],
     }
+    assert isinstance(message.content, list)
     [text] = message.content
     assert isinstance(text, dict)
     assert text["type"] == "text"
@@ -106,7 +107,7 @@ def test_stream_matches_invoke(cfaig_driver: Driver, clients: dict[str, Any]) ->
     types_ = [block["type"] for block in total.content if isinstance(block, dict)]
     assert types_ == ["reasoning", "text"]
     assert body(cfaig_driver.emulator).get("stream") is None  # the last request was the invoke
-    assert cfaig_driver.emulator.requests[-2].json["stream"] is True  # type: ignore[index]
+    assert cfaig_driver.emulator.requests[-2].json["stream"] is True
 
 
 def test_stream_usage_can_be_turned_off(cfaig_driver: Driver, clients: dict[str, Any]) -> None:
@@ -160,11 +161,11 @@ def test_encrypted_reasoning_is_carried_between_stateless_turns(cfaig_driver: Dr
     model = make(clients, store=False, include=["reasoning.encrypted_content"], reasoning={"summary": "auto"})
     first = cfaig_driver.on(model, "invoke", "remember 7")
     assert body(cfaig_driver.emulator)["store"] is False
-    assert first.content[0]["encrypted_content"].startswith("cfaig-emulator-reasoning:")  # type: ignore[index]
+    assert first.content[0]["encrypted_content"].startswith("cfaig-emulator-reasoning:")
     second = cfaig_driver.on(model, "invoke", [HumanMessage("remember 7"), first, HumanMessage("which number?")])
     sent = body(cfaig_driver.emulator)["input"]
     [replayed] = [item for item in sent if item["type"] == "reasoning"]
-    assert replayed["encrypted_content"] == first.content[0]["encrypted_content"]  # type: ignore[index]
+    assert replayed["encrypted_content"] == first.content[0]["encrypted_content"]
     assert "index" not in replayed
     assert second.text.endswith("You said: which number?")
     streamed_first = streamed(cfaig_driver, model, "remember 8")  # a streamed answer replays just the same
@@ -294,7 +295,7 @@ def test_chat_only_parameters_are_refused_before_any_request(cfaig_driver: Drive
         cfaig_driver.on(make(clients, model="anthropic/claude-sonnet-4-5"), "invoke", "hi")
     with pytest.raises(errors.ConfigurationError, match="audio"):
         audio = {"type": "audio", "base64": PIXEL, "mime_type": "audio/wav"}
-        cfaig_driver.on(make(clients), "invoke", [HumanMessage(content=[audio])])  # type: ignore[list-item]
+        cfaig_driver.on(make(clients), "invoke", [HumanMessage(content=[audio])])
     assert cfaig_driver.emulator.requests == []
 
 

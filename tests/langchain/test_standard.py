@@ -172,7 +172,7 @@ class TestChatCloudflareAIGatewayIntegration(_OnLoopbackGateway, _OurChatModel, 
         return False  # test_stream_time benchmarks VCR cassettes; this suite runs live against the emulator
 
     @property
-    def supported_usage_metadata_details(self) -> dict[str, list[Any]]:
+    def supported_usage_metadata_details(self) -> dict[str, list[Any]]:  # type: ignore[override]
         return {"invoke": [], "stream": []}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage, trim_messages
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage, trim_messages
 from langchain_core.tools import tool
 
 from cfaig import errors
@@ -79,10 +79,10 @@ def test_token_ids_without_a_tokenizer_is_a_clear_error_and_custom_ids_win() -> 
 
 @pytest.mark.usefixtures("no_tiktoken_cache")
 def test_messages_are_counted_as_they_are_sent() -> None:
-    messages = [SystemMessage("you are nice"), HumanMessage("hi")]
+    messages: list[BaseMessage] = [SystemMessage("you are nice"), HumanMessage("hi")]
     # 3 priming + (3 + "system" 2 + "you are nice" 3) + (3 + "user" 1 + "hi" 1)
     assert model().get_num_tokens_from_messages(messages) == 16
-    named = [HumanMessage("hi", name="ana")]
+    named: list[BaseMessage] = [HumanMessage("hi", name="ana")]
     assert model().get_num_tokens_from_messages(named) == 3 + 3 + 1 + 1 + 1 + 1  # name: its text and 1
     call = AIMessage("", tool_calls=[{"name": "get_weather", "args": {"city": "Paris"}, "id": "c1"}])
     result = ToolMessage("sunny", tool_call_id="c1")
@@ -101,7 +101,7 @@ def test_bound_tool_schemas_count_when_given() -> None:
         """Current weather in a city."""
         return city
 
-    messages = [HumanMessage("hi")]
+    messages: list[BaseMessage] = [HumanMessage("hi")]
     assert model().get_num_tokens_from_messages(messages, tools=[get_weather]) > model().get_num_tokens_from_messages(
         messages
     )

@@ -24,9 +24,10 @@ LEAVES = ("llama_index/llms/cfaig", "llama_index/embeddings/cfaig")
 
 def test_the_llamaindex_paths_give_the_same_classes() -> None:
     from llama_index.embeddings.cfaig import CloudflareAIGatewayEmbedding
-    from llama_index.llms.cfaig import CloudflareAIGatewayLLM
+    from llama_index.llms.cfaig import CloudflareAIGatewayLLM, CloudflareAIGatewayResponses
 
     assert CloudflareAIGatewayLLM is llamaindex_cfaig.CloudflareAIGatewayLLM
+    assert CloudflareAIGatewayResponses is llamaindex_cfaig.CloudflareAIGatewayResponses
     assert CloudflareAIGatewayEmbedding is llamaindex_cfaig.CloudflareAIGatewayEmbedding
 
 

@@ -209,7 +209,7 @@ def test_streamed_tool_calls_are_cumulative(make_llm: MakeLLM, cfaig_driver: Dri
 
 async def test_function_agent(make_llm: MakeLLM) -> None:
     agent = FunctionAgent(tools=[MULTIPLY], llm=make_llm(reasoning={"summary": "auto"}), system_prompt="Compute.")
-    output = await agent.run("What is multiply(6, 7)?")
+    output: Any = await agent.run("What is multiply(6, 7)?")
     [call] = output.tool_calls
     assert (call.tool_name, call.tool_kwargs, call.tool_output.raw_output) == ("multiply", {"a": 6, "b": 7}, 42)
     assert str(output.response.content).endswith("Based on the tool result: 42")

@@ -349,7 +349,8 @@ def _assert_verifies(http: Any) -> None:
     """The TLS context of an httpx client, or of the async client's aiohttp session, verifies."""
     if isinstance(http, AsyncGatewayClient):
         assert http.backend == "aiohttp"
-        context: ssl.SSLContext = http._pools.current().session.connector._ssl
+        pool: Any = http._pools.current()
+        context: ssl.SSLContext = pool.session.connector._ssl
     else:
         transport: Any = http._transport
         context = transport._pool._ssl_context

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from cfaig.testing import EmulatorServer, GatewayEmulator
 
 T = TypeVar("T")
+D = TypeVar("D", bound="Driver")
 Mode = Literal["sync", "async"]
 MARKER = "cfaig_emulator"
 
@@ -114,7 +115,7 @@ class Driver:
     def is_async(self) -> bool:
         return self.mode == "async"
 
-    def configure(self, **fields: Any) -> Driver:
+    def configure(self: D, **fields: Any) -> D:
         """A driver in the same mode whose core clients get these fields on top of the current ones."""
         return type(self)(self.mode, self.emulator, {**self.fields, **fields})
 

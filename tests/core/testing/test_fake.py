@@ -140,7 +140,7 @@ def test_universal_streaming_step_with_cut(gw: httpx.Client, emulator: GatewayEm
 
 
 def test_nested_schema_with_refs_enums_and_arrays(gw: httpx.Client) -> None:
-    schema = {
+    schema: dict[str, Any] = {
         "type": "object",
         "$defs": {
             "Address": {"type": "object", "properties": {"zip": {"type": "string"}, "floor": {"type": "integer"}}}
@@ -213,7 +213,7 @@ def test_google_thought_signature_must_be_replayed(gw: httpx.Client) -> None:
 def test_provider_quirks(gw: httpx.Client) -> None:
     assert PROVIDER_QUIRKS["perplexity"].rejects_tool_choice_required
     schema_format = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}
-    cases = [
+    cases: list[tuple[str, dict[str, Any], int]] = [
         ("perplexity/sonar", {"tools": TOOLS, "tool_choice": "required"}, 400),
         ("cohere/command-r", {"tools": TOOLS, "tool_choice": "required"}, 400),
         ("google-ai-studio/gemini-2.5-flash", {"tools": TOOLS, "parallel_tool_calls": True}, 400),

@@ -141,7 +141,8 @@ def test_rest_surface(rest: httpx.Client, emulator: GatewayEmulator) -> None:
     direct = rest.post("/ai/v1/chat/completions", json=chat_body(model="@cf/meta/llama-3.1-8b-instruct"))
     assert direct.status_code == 200
     assert "cf-aig-log-id" not in direct.headers
-    assert emulator.requests[-1].gateway_id is None
+    direct_request = emulator.requests[-1]
+    assert direct_request.gateway_id is None
     via_gateway = rest.post(
         "/ai/v1/chat/completions",
         json=chat_body(model="@cf/meta/llama-3.1-8b-instruct"),
