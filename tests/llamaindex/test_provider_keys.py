@@ -79,7 +79,7 @@ def test_the_embedding_sends_the_workers_ai_token_or_its_providers_key(
 
 def test_provider_keys_never_in_repr_to_dict_or_to_json() -> None:
     keys = {"openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY}
-    objects = [
+    objects: list[CloudflareAIGatewayLLM | CloudflareAIGatewayEmbedding] = [
         CloudflareAIGatewayLLM(model="openai/gpt-5-mini", account_id="a", provider_keys=keys),
         CloudflareAIGatewayResponses(model="openai/gpt-5-mini", account_id="a", provider_keys=keys),
         CloudflareAIGatewayEmbedding(account_id="a", provider_keys=keys),
