@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from cfaig import GatewayClient, GatewayConfig, shared_client
@@ -276,3 +278,17 @@ def test_a_spend_limit_is_raised_at_once(make_driver: Callable[..., Driver]) -> 
         driver.call("chat", {"model": "openai/gpt-5-mini", "messages": user()})
     assert info.value.code == 2045
     assert len(driver.emu.requests) == 1  # a plain 429 is retried max_retries times; a spend limit is not
+
+
+@given(text=st.text(max_size=60))
+def test_any_provider_keys_text_is_parsed_or_refused_without_echoing_a_key(text: str) -> None:
+    try:
+        keys = ProviderKeys.coerce("openai=KEYsecret" + text)
+    except ConfigurationError as exc:
+        refusal = str(exc)
+        keys = None
+    if keys is None:
+        assert "KEYsecret" not in refusal
+        return
+    assert "KEYsecret" not in repr(keys)
+    assert keys["openai"].get_secret_value().startswith("KEYsecret")
