@@ -5,6 +5,7 @@
     python3 run.py test      # the whole test suite (offline; loopback only)
     python3 run.py lint      # ruff + mypy
     python3 run.py bench     # the benchmark suite (installs the peer libraries first)
+    python3 run.py docs      # the documentation site into build/site (mkdocs --strict: warnings are errors)
 
 It creates ``.venv`` beside this file, installs the three workspace packages (editable) and the
 dependency groups from ``pyproject.toml`` when they changed (or a week has passed: the install upgrades to
@@ -24,7 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PACKAGES = ["shared", "packages/langchain_cfaig", "packages/llamaindex_cfaig"]
-GROUPS = {"demo": ["demo"], "test": ["test"], "lint": ["test", "lint", "typing"], "bench": ["test", "bench"]}
+GROUPS = {
+    "demo": ["demo"],
+    "test": ["test"],
+    "lint": ["test", "lint", "typing"],
+    "bench": ["test", "bench"],
+    "docs": ["docs"],
+}
 REFRESHED = VENV / ".cfaig-refreshed"  # when .venv last resolved every requirement to its newest release
 REFRESH_AFTER = 7 * 24 * 3600  # seconds: an older .venv is upgraded, so it does not fall behind the registry
 
@@ -107,6 +114,9 @@ def main(argv: list[str]) -> int:
         args = [python, "-m", "pytest", *rest]
     elif command == "bench":
         args = [python, str(ROOT / "benchmarks" / "run.py"), *rest]
+    elif command == "docs":  # mkdocs.yml: strict, docs/ into build/site; the theme's banner about MkDocs 2 is noise
+        os.environ["NO_MKDOCS_2_WARNING"] = "1"
+        args = [python, "-m", "mkdocs", "build", "--strict", "--clean", *rest]
     else:
         ruff = subprocess.run([python, "-m", "ruff", "check", "."], cwd=ROOT, check=False)  # noqa: S603
         fmt = subprocess.run([python, "-m", "ruff", "format", "--check", "."], cwd=ROOT, check=False)  # noqa: S603

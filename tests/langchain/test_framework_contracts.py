@@ -25,6 +25,10 @@ def chat_bodies(emu: GatewayEmulator) -> list[dict[str, Any]]:
     return [r.json for r in emu.requests if isinstance(r.json, dict) and "messages" in r.json]
 
 
+BOTH_APIS = pytest.mark.parametrize("api", [{}, {"use_responses_api": True}], ids=["chat", "responses"])
+"""The contracts ChatOpenAI keeps on Chat Completions and on the Responses API alike."""
+
+
 # --- unknown constructor keywords: ChatOpenAI's build_extra ------------------------------------------
 
 
@@ -206,8 +210,11 @@ class _LLMEnd(BaseCallbackHandler):
         self.outputs.append(response.llm_output)
 
 
-def test_generate_reports_token_usage_the_way_chatopenai_does(cfaig_driver: Driver, clients: dict[str, Any]) -> None:
-    model = ChatCloudflareAIGateway(model=MODEL, **clients)
+@BOTH_APIS
+def test_generate_reports_token_usage_the_way_chatopenai_does(
+    cfaig_driver: Driver, clients: dict[str, Any], api: dict[str, Any]
+) -> None:
+    model = ChatCloudflareAIGateway(model=MODEL, **api, **clients)
     handler = _LLMEnd()
     prompts: list[list[BaseMessage]] = [[HumanMessage("hi")], [HumanMessage("hello there, how are you?")]]
     result = cfaig_driver.run(
@@ -237,21 +244,28 @@ class Person(BaseModel):
     age: int
 
 
+@BOTH_APIS
 def test_response_format_takes_a_pydantic_class_and_parses_into_parsed(
-    cfaig_driver: Driver, clients: dict[str, Any]
+    cfaig_driver: Driver, clients: dict[str, Any], api: dict[str, Any]
 ) -> None:
-    model = ChatCloudflareAIGateway(model=MODEL, **clients)
+    model = ChatCloudflareAIGateway(model=MODEL, **api, **clients)
     answer = cfaig_driver.on(model, "invoke", "Ana is 31", response_format=Person)
-    sent = chat_bodies(cfaig_driver.emulator)[-1]["response_format"]
-    assert sent["type"] == "json_schema"
-    assert sent["json_schema"]["name"] == "Person"
-    assert set(sent["json_schema"]["schema"]["properties"]) == {"name", "age"}
+    if api:
+        sent = cfaig_driver.emulator.requests[-1].json["text"]["format"]
+        assert cfaig_driver.emulator.requests[-1].path.endswith("/openai/responses")
+    else:
+        sent = chat_bodies(cfaig_driver.emulator)[-1]["response_format"]["json_schema"]
+    assert sent["name"] == "Person"
+    assert set(sent["schema"]["properties"]) == {"name", "age"}
     assert isinstance(answer.additional_kwargs["parsed"], Person)
     assert answer.additional_kwargs["parsed"] == Person.model_validate_json(answer.text)
 
 
-def test_a_streamed_answer_is_parsed_on_its_last_chunk(cfaig_driver: Driver, clients: dict[str, Any]) -> None:
-    model = ChatCloudflareAIGateway(model=MODEL, **clients)
+@BOTH_APIS
+def test_a_streamed_answer_is_parsed_on_its_last_chunk(
+    cfaig_driver: Driver, clients: dict[str, Any], api: dict[str, Any]
+) -> None:
+    model = ChatCloudflareAIGateway(model=MODEL, **api, **clients)
     chunks = cfaig_driver.collect(model, "stream", "Ana is 31", response_format=Person)
     assert [i for i, chunk in enumerate(chunks) if "parsed" in chunk.additional_kwargs] == [len(chunks) - 1]
     whole = chunks[0]

@@ -175,8 +175,17 @@ def test_encrypted_reasoning_is_carried_between_stateless_turns(cfaig_driver: Dr
     without = first.model_copy(
         update={"content": [{**first.content[0], "encrypted_content": None}, *first.content[1:]]}
     )
-    with pytest.raises(errors.NotFoundError, match="not persisted"):
-        cfaig_driver.on(model, "invoke", [HumanMessage("remember 7"), without, HumanMessage("which number?")])
+    # Unstored, the API keeps no item: a reasoning item that cannot travel whole, and the message's id, are not
+    # sent (as langchain-openai does), so the call succeeds instead of naming an item OpenAI never kept.
+    third = cfaig_driver.on(model, "invoke", [HumanMessage("remember 7"), without, HumanMessage("which number?")])
+    sent = body(cfaig_driver.emulator)["input"]
+    assert [item["type"] for item in sent] == ["message", "message", "message"]
+    assert all("id" not in item for item in sent)
+    assert third.text.endswith("You said: which number?")
+    stored = make(clients, reasoning={"summary": "auto"})  # stored answers keep their ids
+    answer = cfaig_driver.on(stored, "invoke", "remember 9")
+    cfaig_driver.on(stored, "invoke", [HumanMessage("remember 9"), answer, HumanMessage("which?")])
+    assert any(item["type"] == "reasoning" and item["id"] for item in body(cfaig_driver.emulator)["input"])
 
 
 def test_previous_response_id_sends_only_the_new_turn(cfaig_driver: Driver, clients: dict[str, Any]) -> None:
@@ -196,6 +205,38 @@ def test_previous_response_id_sends_only_the_new_turn(cfaig_driver: Driver, clie
 
 
 # --- tools, structured output, images ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "built_in",
+    [
+        {"type": "web_search"},
+        {"type": "file_search", "vector_store_ids": ["vs_1"]},
+        {"type": "mcp", "server_label": "x"},
+    ],
+    ids=lambda tool: tool["type"],
+)
+def test_built_in_tools_are_sent_as_given_on_the_responses_api(
+    cfaig_driver: Driver, clients: dict[str, Any], built_in: dict[str, Any]
+) -> None:
+    @tool
+    def get_weather(city: str) -> str:
+        """Current weather in a city."""
+        return city
+
+    model = ChatCloudflareAIGateway(model=PLAIN, **clients)  # use_responses_api unset: the built-in tool selects it
+    cfaig_driver.on(model.bind_tools([built_in, get_weather], tool_choice="get_weather"), "invoke", "weather in Oslo?")
+    request = cfaig_driver.emulator.requests[-1]
+    assert request.path.endswith("/openai/responses")
+    sent = request.json["tools"]
+    assert sent[0] == built_in
+    assert sent[1]["type"] == "function" and sent[1]["name"] == "get_weather"
+    assert request.json["tool_choice"] == {"type": "function", "name": "get_weather"}
+    count = len(cfaig_driver.emulator.requests)
+    chat_only = ChatCloudflareAIGateway(model=PLAIN, use_responses_api=False, **clients)
+    with pytest.raises(errors.ConfigurationError, match="needs the Responses API"):
+        cfaig_driver.on(chat_only.bind_tools([built_in]), "invoke", "hi")
+    assert len(cfaig_driver.emulator.requests) == count  # refused before any request
 
 
 @pytest.mark.parametrize("stream", [False, True])

@@ -32,6 +32,7 @@ from langchain_core.messages.tool import ToolCall as LCToolCall
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.output_parsers.openai_tools import make_invalid_tool_call, parse_tool_call
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel
 
 from cfaig.integration.answer import EXTRA_CONTENT_KEY, REASONING_KEY, gateway_fields, token_counts
@@ -61,6 +62,7 @@ __all__ = [
     "message_to_param",
     "messages_to_params",
     "parse_answer",
+    "parse_target",
     "response_metadata",
     "token_usage",
     "tool_call_to_param",
@@ -247,6 +249,12 @@ def _parse_tool_calls(
         if parsed is not None:
             valid.append(cast("LCToolCall", parsed))
     return valid, invalid, tool_call_extras(calls)
+
+
+def parse_target(kwargs: Mapping[str, Any]) -> type[BaseModel] | None:
+    """The pydantic class a call's ``response_format=`` names: its answer is parsed into ``parsed``."""
+    schema = kwargs.get("response_format")
+    return schema if isinstance(schema, type) and is_basemodel_subclass(schema) else None
 
 
 def parse_answer(text: str, schema: type[BaseModel]) -> BaseModel:

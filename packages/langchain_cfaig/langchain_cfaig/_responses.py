@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import BaseModel
 
 from cfaig.integration.answer import REASONING_KEY
 from cfaig.integration.responses import chat_tool_calls, message_items, responses_request
@@ -106,7 +107,27 @@ def _build(
         truncation=model.truncation,
         previous_response_id=previous,
     )
+    if body.get("store") is False:
+        body["input"] = _stateless(body["input"])
     return body, {key: value for key, value in call.items() if key != "endpoint"}
+
+
+def _stateless(items: Sequence[Any]) -> list[Any]:
+    """Input items for ``store=False``: nothing the API would have to look up. OpenAI keeps no item of an
+    unstored response, so an earlier message's ``msg_`` id and a reasoning item without its
+    ``encrypted_content`` would be unknown references (langchain-openai drops both the same way)."""
+    kept: list[Any] = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            kept.append(item)
+        elif item.get("type") == "reasoning":
+            if item.get("encrypted_content"):
+                kept.append(item)
+        elif item.get("type") == "message" and "id" in item:
+            kept.append({key: value for key, value in item.items() if key != "id"})
+        else:
+            kept.append(item)
+    return kept
 
 
 def _message_input(message: BaseMessage) -> list[dict[str, Any]]:
@@ -232,10 +253,15 @@ def _blocks(result: ResponsesResult) -> list[dict[str, Any]]:
     return blocks
 
 
-def result_to_chat_result(result: ResponsesResult, *, model_name: str, output_version: str | None) -> ChatResult:
-    """A whole Responses answer as a ``ChatResult``, in the ``output_version``'s shape."""
+def result_to_chat_result(
+    result: ResponsesResult, *, model_name: str, output_version: str | None, parse: type[BaseModel] | None = None
+) -> ChatResult:
+    """A whole Responses answer as a ``ChatResult``, in the ``output_version``'s shape; with ``parse``
+    (``response_format=<pydantic class>``), the answer parsed into ``additional_kwargs["parsed"]`` as in chat."""
     valid, invalid, _ = _convert._parse_tool_calls(chat_tool_calls(result.function_calls))
     additional: dict[str, Any] = {}
+    if parse is not None and result.output_text:
+        additional["parsed"] = _convert.parse_answer(result.output_text, parse)
     if result.reasoning:
         additional[REASONING_KEY] = result.reasoning
     content: str | list[str | dict[str, Any]]
@@ -259,8 +285,8 @@ def result_to_chat_result(result: ResponsesResult, *, model_name: str, output_ve
     )
     generation_info = {"finish_reason": result.finish_reason} if result.finish_reason else None
     llm_output: dict[str, Any] = {"model_name": result.gateway.served_by or result.model or model_name}
-    if usage is not None:
-        llm_output["token_usage"] = dict(usage)
+    if result.usage is not None:
+        llm_output["token_usage"] = _convert.token_usage(result.usage.as_usage())  # OpenAI's shape, as in chat
     return ChatResult(
         generations=[ChatGeneration(message=message, generation_info=generation_info)], llm_output=llm_output
     )
@@ -273,8 +299,17 @@ class _StreamConverter:
     langchain-openai's do, so fragments of one block merge and blocks stay in output order.
     """
 
-    def __init__(self, meta: GatewayMeta, *, model_name: str, output_version: str | None, usage: bool) -> None:
+    def __init__(
+        self,
+        meta: GatewayMeta,
+        *,
+        model_name: str,
+        output_version: str | None,
+        usage: bool,
+        parse: type[BaseModel] | None = None,
+    ) -> None:
         self.meta = meta
+        self.parse = parse
         self.model_name = model_name
         self.v0 = output_version == "v0"
         self.usage = usage
@@ -393,8 +428,12 @@ class _StreamConverter:
 
     def _final(self, result: ResponsesResult) -> ChatGenerationChunk:
         usage = _convert.usage_to_metadata(result.usage.as_usage()) if self.usage and result.usage is not None else None
+        additional: dict[str, Any] = {}
+        if self.parse is not None and result.output_text:
+            additional["parsed"] = _convert.parse_answer(result.output_text, self.parse)
         message = AIMessageChunk(
             content="" if self.v0 else [],
+            additional_kwargs=additional,
             usage_metadata=usage,
             response_metadata=_metadata(result, self.meta, self.model_name),
             chunk_position="last",
@@ -412,7 +451,9 @@ def generate(
 ) -> ChatResult:
     request, call = _build(model, messages, stop, kwargs)
     result = model.client.responses(request, **call)
-    return result_to_chat_result(result, model_name=request["model"], output_version=model.output_version)
+    return result_to_chat_result(
+        result, model_name=request["model"], output_version=model.output_version, parse=_convert.parse_target(kwargs)
+    )
 
 
 async def agenerate(
@@ -420,7 +461,9 @@ async def agenerate(
 ) -> ChatResult:
     request, call = _build(model, messages, stop, kwargs)
     result = await model.async_client.responses(request, **call)
-    return result_to_chat_result(result, model_name=request["model"], output_version=model.output_version)
+    return result_to_chat_result(
+        result, model_name=request["model"], output_version=model.output_version, parse=_convert.parse_target(kwargs)
+    )
 
 
 def _converter(
@@ -428,8 +471,11 @@ def _converter(
     stream_: ResponsesStream | AsyncResponsesStream,
     request: ResponsesRequest,
     usage: bool,
+    parse: type[BaseModel] | None,
 ) -> _StreamConverter:
-    return _StreamConverter(stream_.meta, model_name=request["model"], output_version=model.output_version, usage=usage)
+    return _StreamConverter(
+        stream_.meta, model_name=request["model"], output_version=model.output_version, usage=usage, parse=parse
+    )
 
 
 def stream(
@@ -442,7 +488,7 @@ def stream(
     usage = model._wants_usage(kwargs)
     request, call = _build(model, messages, stop, kwargs)
     with model.client.stream_responses(request, **call) as events:
-        converter = _converter(model, events, request, usage)
+        converter = _converter(model, events, request, usage, _convert.parse_target(kwargs))
         for event in events:
             chunk = converter.convert(event)
             if chunk is not None:
@@ -461,7 +507,7 @@ async def astream(
     usage = model._wants_usage(kwargs)
     request, call = _build(model, messages, stop, kwargs)
     async with await model.async_client.stream_responses(request, **call) as events:
-        converter = _converter(model, events, request, usage)
+        converter = _converter(model, events, request, usage, _convert.parse_target(kwargs))
         async for event in events:
             chunk = converter.convert(event)
             if chunk is not None:

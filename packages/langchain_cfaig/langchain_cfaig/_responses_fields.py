@@ -15,6 +15,7 @@ from langchain_core.messages.block_translators import register_translator
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import BaseModel
 
+from cfaig.errors import ConfigurationError
 from langchain_cfaig._convert import MODEL_PROVIDER
 
 if TYPE_CHECKING:
@@ -28,6 +29,17 @@ _RESPONSES_ONLY: Final = frozenset({"previous_response_id", "reasoning", "includ
 """Call arguments only the Responses API takes: passing one selects it when ``use_responses_api`` is unset."""
 
 
+def built_in_tool(tools: object) -> str | None:
+    """The type of the first of OpenAI's built-in tools (``web_search``, ``file_search``, ``mcp``, ...: any
+    tool that is not a function) among a call's ``tools``, or ``None``."""
+    if not isinstance(tools, (list, tuple)):
+        return None
+    for tool in tools:
+        if isinstance(tool, Mapping) and isinstance(tool.get("type"), str) and tool["type"] != "function":
+            return str(tool["type"])
+    return None
+
+
 class ResponsesFields(BaseModel):
     """The Responses API fields of :class:`~langchain_cfaig.ChatCloudflareAIGateway`."""
 
@@ -35,7 +47,8 @@ class ResponsesFields(BaseModel):
     """Send calls to the OpenAI Responses API (``True``) or Chat Completions (``False``). Unset, a call uses
     the Responses API when it needs it: ``reasoning``, ``include``, ``truncation``, ``store`` or
     ``use_previous_response_id`` set, ``output_version="responses/v1"``, or one of those (or
-    ``previous_response_id`` / ``text``) passed to the call; otherwise Chat Completions."""
+    ``previous_response_id`` / ``text``) passed to the call, or one of OpenAI's built-in tools bound
+    (``bind_tools([{"type": "web_search"}])``); otherwise Chat Completions."""
     reasoning: dict[str, Any] | None = None
     """Responses API reasoning: ``{"effort": "low" | "medium" | "high", "summary": "auto" | "concise" |
     "detailed"}`` (a summary is shown only when asked for). ``reasoning_effort`` is its ``effort``."""
@@ -52,6 +65,14 @@ class ResponsesFields(BaseModel):
         output_version: str | None = None  # (unset), ``"v0"`` or ``"v1"``; see :mod:`langchain_cfaig._responses`
 
     def _uses_responses_api(self, kwargs: Mapping[str, Any]) -> bool:
+        built_in = built_in_tool(kwargs.get("tools"))
+        if built_in is not None:  # OpenAI's built-in tools exist only there (ChatOpenAI switches for them too)
+            if self.use_responses_api is False:
+                raise ConfigurationError(
+                    f"the built-in tool {built_in!r} needs the Responses API: set use_responses_api=True (or leave it "
+                    "unset, and a call with a built-in tool uses it)"
+                )
+            return True
         if self.use_responses_api is not None:
             return self.use_responses_api
         return (  # on every chat call: plain attribute reads, no generator

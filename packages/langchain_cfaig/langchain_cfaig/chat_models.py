@@ -269,7 +269,9 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
             return self._responses_generate(messages, stop, kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         completion = self.client.chat(request, **call)
-        return _convert.completion_to_result(completion, model_name=request["model"], parse=_parse_into(kwargs))
+        return _convert.completion_to_result(
+            completion, model_name=request["model"], parse=_convert.parse_target(kwargs)
+        )
 
     async def _agenerate(
         self,
@@ -282,7 +284,9 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
             return await self._responses_agenerate(messages, stop, kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         completion = await self.async_client.chat(request, **call)
-        return _convert.completion_to_result(completion, model_name=request["model"], parse=_parse_into(kwargs))
+        return _convert.completion_to_result(
+            completion, model_name=request["model"], parse=_convert.parse_target(kwargs)
+        )
 
     def _stream(
         self,
@@ -297,7 +301,7 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
         wants_usage = self._wants_usage(kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         with self.client.stream_chat(request, **call) as stream:
-            for generation in self._generations(stream, request, wants_usage, _parse_into(kwargs)):
+            for generation in self._generations(stream, request, wants_usage, _convert.parse_target(kwargs)):
                 if run_manager is not None:
                     run_manager.on_llm_new_token(generation.text, chunk=generation)
                 yield generation
@@ -316,7 +320,7 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
         wants_usage = self._wants_usage(kwargs)
         request, call = self._build_request(messages, stop, **kwargs)
         async with await self.async_client.stream_chat(request, **call) as stream:
-            async for generation in self._agenerations(stream, request, wants_usage, _parse_into(kwargs)):
+            async for generation in self._agenerations(stream, request, wants_usage, _convert.parse_target(kwargs)):
                 if run_manager is not None:
                     await run_manager.on_llm_new_token(generation.text, chunk=generation)
                 yield generation
@@ -372,11 +376,15 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """Bind tools (LangChain tools, pydantic classes, functions or OpenAI tool dicts).
 
+        OpenAI's built-in tools (``{"type": "web_search"}``, ``file_search``, ``code_interpreter``, ``mcp``,
+        ...) are sent as given, on the Responses API (a call with one uses it unless ``use_responses_api=False``,
+        which refuses it before any request).
+
         ``tool_choice``: ``"auto"``, ``"none"``, ``"any"``/``"required"``/``True`` (must call one),
         or a tool name (must call that one).
         """
         formatted = [_openai_tool(tool, index, strict) for index, tool in enumerate(tools)]
-        names = [tool["function"]["name"] for tool in formatted]
+        names = [tool["function"]["name"] for tool in formatted if tool.get("type") == "function"]
         choice = normalise_tool_choice(tool_choice, names)
         if isinstance(choice, dict):
             wanted = choice["function"]["name"]
@@ -458,12 +466,6 @@ def response_format_param(schema: Mapping[str, Any] | type, strict: bool | None 
     return {"type": "json_schema", "json_schema": json_schema}
 
 
-def _parse_into(kwargs: Mapping[str, Any]) -> type[BaseModel] | None:
-    """The pydantic class a call's ``response_format=`` names: its answer is parsed into ``parsed``."""
-    schema = kwargs.get("response_format")
-    return schema if isinstance(schema, type) and is_basemodel_subclass(schema) else None
-
-
 def _openai_tool(tool: Any, index: int, strict: bool | None) -> dict[str, Any]:
     """One bound tool in OpenAI's format, or a :class:`ConfigurationError` naming the entry that is not one."""
     try:
@@ -471,6 +473,8 @@ def _openai_tool(tool: Any, index: int, strict: bool | None) -> dict[str, Any]:
     except (ValueError, TypeError, KeyError) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise ConfigurationError(f"tools[{index}] cannot be bound: {reason}") from None
+    if isinstance(formatted.get("type"), str) and formatted["type"] != "function" and "function" not in formatted:
+        return formatted  # one of OpenAI's built-in tools, passed through as langchain-core does
     function = formatted.get("function")
     if not isinstance(function, Mapping) or not isinstance(function.get("name"), str) or not function["name"]:
         raise ConfigurationError(
