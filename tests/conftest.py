@@ -12,7 +12,6 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from cfaig.testing import EmulatorServer, GatewayEmulator
-from cfaig.testing._credentials import key_owners
 from tests.provider_keys import ANTHROPIC_KEY, OPENAI_KEY
 
 settings.register_profile(
@@ -32,8 +31,8 @@ def emu(cfaig_emulator: GatewayEmulator) -> GatewayEmulator:
 
 
 @pytest.fixture
-def keyed_gateway(cfaig_gateway: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> EmulatorServer:
-    """The session's loopback emulator, knowing ``OPENAI_KEY`` as OpenAI's and ``ANTHROPIC_KEY`` as Anthropic's."""
-    owners = key_owners({"openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY})
-    monkeypatch.setattr(cfaig_gateway.emulator, "key_owners", owners)
+def keyed_gateway(cfaig_gateway: EmulatorServer) -> EmulatorServer:
+    """The session's loopback emulator, knowing ``OPENAI_KEY`` as OpenAI's and ``ANTHROPIC_KEY`` as Anthropic's
+    (``cfaig_gateway`` restores the keys it knew after the test)."""
+    cfaig_gateway.emulator.set_provider_keys({"openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY})
     return cfaig_gateway

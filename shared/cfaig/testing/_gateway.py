@@ -154,6 +154,10 @@ class GatewayEmulator:
         self._faults.clear()
         self._scripts.clear()
 
+    def set_provider_keys(self, provider_keys: Mapping[str, str | Iterable[str]]) -> None:
+        """Replace the known provider keys (as the ``provider_keys`` argument; ``{}`` forgets them all)."""
+        self.key_owners = key_owners(provider_keys)
+
     def inject(self, fault: Fault) -> None:
         """Queue a :class:`Fault`; faults are consumed in order by matching requests."""
         self._faults.add(fault)

@@ -243,14 +243,16 @@ def cfaig_server() -> Iterator[EmulatorServer]:
 
 @pytest.fixture
 def cfaig_gateway(cfaig_server: EmulatorServer) -> Iterator[EmulatorServer]:
-    """The session's loopback emulator for one test: reset, gateways and tokens restored, before and after."""
+    """The session's loopback emulator for one test: reset; gateways, tokens and known provider keys restored,
+    before and after."""
     emulator = cfaig_server.emulator
-    gateways, tokens = copy.deepcopy(emulator.gateways), set(emulator.tokens)
+    gateways, tokens, owners = copy.deepcopy(emulator.gateways), set(emulator.tokens), dict(emulator.key_owners)
 
     def restore() -> None:
         emulator.reset()
         emulator.gateways = copy.deepcopy(gateways)
         emulator.tokens = set(tokens)
+        emulator.key_owners = dict(owners)
 
     restore()
     yield cfaig_server
