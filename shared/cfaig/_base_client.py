@@ -49,10 +49,9 @@ class BaseClient:
         self.options = GatewayOptions.coerce(options) or GatewayOptions()
         self.retry_policy = retry_policy or RetryPolicy(max_retries=self.config.max_retries)
         self._builder = RequestBuilder(self.config, self.options)
-        self._secrets = tuple(
-            secret.get_secret_value()
-            for secret in (self.config.cf_aig_token, self.config.api_key)
-            if secret is not None
+        self._secrets = (
+            *(secret.get_secret_value() for secret in (self.config.cf_aig_token, self.config.api_key) if secret),
+            *self.config.provider_keys.secret_values(),
         )
         setup_from_env()
 
@@ -77,6 +76,7 @@ class BaseClient:
         fallbacks: Sequence[str] | None,
         stream: bool,
         endpoint: Endpoint,
+        provider_keys: Mapping[str, Any] | None = None,
     ) -> PreparedRequest:
         return self._builder.chat(
             request,
@@ -84,6 +84,7 @@ class BaseClient:
             fallbacks=fallbacks,
             stream=stream,
             endpoint=endpoint,
+            provider_keys=provider_keys,
         )
 
     def describe_chat(
@@ -93,12 +94,13 @@ class BaseClient:
         options: GatewayOptions | Mapping[str, Any] | None = None,
         fallbacks: Sequence[str] | None = None,
         endpoint: Endpoint = "unified",
+        provider_keys: Mapping[str, Any] | None = None,
     ) -> RequestPreview:
         """Where :meth:`chat` would send ``request`` and with which headers, credentials masked; no I/O.
 
         Raises the same :class:`ConfigurationError` ``chat`` would, before any request.
         """
-        return self._prepare_chat(request, options, fallbacks, False, endpoint).preview()
+        return self._prepare_chat(request, options, fallbacks, False, endpoint, provider_keys).preview()
 
     @staticmethod
     def _embedding_batches(
@@ -174,11 +176,16 @@ class BaseClient:
             gateway_id=prepared.gateway_id,
             step=step,
         )
-        return scrub(error, self._secrets)
+        return scrub(error, self.secrets_for(prepared))
 
     def _decoder(self, response: httpx.Response, prepared: PreparedRequest, step: int) -> StreamDecoder:
         meta, _ = self._meta(response, prepared, step)
-        return StreamDecoder(meta, provider=prepared.targets[step].provider, secrets=self._secrets)
+        return StreamDecoder(meta, provider=prepared.targets[step].provider, secrets=self.secrets_for(prepared))
+
+    def secrets_for(self, prepared: PreparedRequest) -> tuple[str, ...]:
+        """Every credential value a request may carry (the configuration's and the call's own keys), to
+        scrub from what its errors show."""
+        return (*self._secrets, *prepared.secrets) if prepared.secrets else self._secrets
 
     def _probe_answer(
         self, outcome: httpx.Response | GatewayError, prepared: PreparedRequest

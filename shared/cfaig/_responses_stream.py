@@ -518,7 +518,7 @@ def read_result(
             result.error.model_dump() if result.error else None,
             meta=result.gateway,
             provider=prepared.targets[step].provider,
-            secrets=client._secrets,
+            secrets=client.secrets_for(prepared),
         )
     return result
 
@@ -528,4 +528,4 @@ def open_decoder(
 ) -> ResponsesDecoder:
     """The decoder for a stream that just opened (the gateway's metadata is in its headers)."""
     meta, _ = client._meta(response, prepared, step)
-    return ResponsesDecoder(meta, provider=prepared.targets[step].provider, secrets=client._secrets)
+    return ResponsesDecoder(meta, provider=prepared.targets[step].provider, secrets=client.secrets_for(prepared))

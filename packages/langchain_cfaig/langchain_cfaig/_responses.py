@@ -109,7 +109,7 @@ def _build(
     )
     if body.get("store") is False:
         body["input"] = _stateless(body["input"])
-    return body, {"options": call["options"], "fallbacks": call["fallbacks"]}
+    return body, {key: value for key, value in call.items() if key != "endpoint"}
 
 
 def _stateless(items: Sequence[Any]) -> list[Any]:
