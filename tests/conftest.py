@@ -7,6 +7,7 @@ The emulator, server, client and driver fixtures come from the ``cfaig`` pytest 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -36,3 +37,13 @@ def keyed_gateway(cfaig_gateway: EmulatorServer) -> EmulatorServer:
     (``cfaig_gateway`` restores the keys it knew after the test)."""
     cfaig_gateway.emulator.set_provider_keys({"openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY})
     return cfaig_gateway
+
+
+@pytest.fixture
+def fresh_shared_clients() -> Iterator[None]:
+    """No process-wide framework client outlives the test (they would point at a closed raw server)."""
+    from tests.faults._harness import clear_shared
+
+    clear_shared()
+    yield
+    clear_shared()

@@ -6,17 +6,18 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 import httpx
 
 from cfaig._constants import H_STEP
-from cfaig._error_mapping import make_status_error
+from cfaig._error_mapping import make_status_error, map_transport_errors
 from cfaig._logging import setup_from_env
-from cfaig._redact import scrub
+from cfaig._redact import SENSITIVE_HEADERS, Secrets
 from cfaig._request import Endpoint, PreparedRequest, RequestBuilder, RequestPreview, Target
-from cfaig._response import parse_meta
+from cfaig._response import parse_embeddings, parse_meta, small_int
 from cfaig._retry import RetryPolicy
 from cfaig._streaming import StreamDecoder
 from cfaig._transports._httpx import gateway_headers
@@ -25,7 +26,7 @@ from cfaig.errors import ConfigurationError, GatewayError
 from cfaig.model_ref import parse_model
 from cfaig.options import GatewayOptions
 from cfaig.providers import embedding_support
-from cfaig.types import ChatRequest, EmbeddingRequest, GatewayMeta
+from cfaig.types import ChatRequest, EmbeddingRequest, EmbeddingResponse, GatewayMeta
 
 __all__ = ["BaseClient"]
 
@@ -49,9 +50,19 @@ class BaseClient:
         self.options = GatewayOptions.coerce(options) or GatewayOptions()
         self.retry_policy = retry_policy or RetryPolicy(max_retries=self.config.max_retries)
         self._builder = RequestBuilder(self.config, self.options)
-        self._secrets = (
-            *(secret.get_secret_value() for secret in (self.config.cf_aig_token, self.config.api_key) if secret),
-            *self.config.provider_keys.secret_values(),
+        access = [  # Cloudflare Access credentials the client's default_headers carry
+            value for name, value in (self.options.default_headers or {}).items() if name.lower() in SENSITIVE_HEADERS
+        ]
+        self._secrets = Secrets(
+            [
+                *(
+                    secret.get_secret_value()
+                    for secret in (self.config.cf_aig_token, self.config.api_key)
+                    if secret is not None
+                ),
+                *self.config.provider_keys.secret_values(),
+                *access,
+            ]
         )
         setup_from_env()
 
@@ -133,6 +144,12 @@ class BaseClient:
         return requests
 
     @staticmethod
+    def _embeddings_parser(request: EmbeddingRequest) -> Callable[[bytes, str, GatewayMeta], EmbeddingResponse]:
+        """``parse_embeddings`` checking the answer against the number of inputs of ``request`` (validated)."""
+        texts = request["input"]
+        return functools.partial(parse_embeddings, expected=1 if isinstance(texts, str) else len(texts))
+
+    @staticmethod
     def _meta(response: httpx.Response, prepared: PreparedRequest, step: int) -> tuple[GatewayMeta, str]:
         """What the gateway reported, and the content type, from one pass over the response headers."""
         headers = gateway_headers(response.headers)
@@ -154,21 +171,23 @@ class BaseClient:
         step: int,
     ) -> _T:
         meta, content_type = self._meta(response, prepared, step)
-        return parse(body, content_type, meta)
+        with map_transport_errors(secrets=self.secrets_for(prepared)):  # a 2xx body may echo a key: scrubbed there
+            return parse(body, content_type, meta)
 
     def _error(
         self, response: httpx.Response, body: bytes, target: Target, prepared: PreparedRequest, attempt_step: int = 0
     ) -> GatewayError:
-        step = None
         provider = target.provider
-        raw = response.headers.get(H_STEP)
         if len(prepared.targets) > 1:  # a client-side fallback: the step is the target's, whatever the gateway says
-            step = attempt_step
-        elif raw is not None and raw.isdigit():
-            step = int(raw)
-            if step < len(prepared.step_models):  # a Universal request: the step names the provider
+            step: int | None = attempt_step
+        else:
+            step = small_int(response.headers.get(H_STEP))
+            if step is not None and step < len(
+                prepared.step_models
+            ):  # a Universal request: the step names the provider
                 provider = parse_model(prepared.step_models[step]).provider
-        error = make_status_error(
+        # raised by the caller through map_transport_errors, which scrubs it
+        return make_status_error(
             response.status_code,
             body,
             response.headers,
@@ -176,16 +195,15 @@ class BaseClient:
             gateway_id=prepared.gateway_id,
             step=step,
         )
-        return scrub(error, self.secrets_for(prepared))
 
     def _decoder(self, response: httpx.Response, prepared: PreparedRequest, step: int) -> StreamDecoder:
         meta, _ = self._meta(response, prepared, step)
         return StreamDecoder(meta, provider=prepared.targets[step].provider, secrets=self.secrets_for(prepared))
 
-    def secrets_for(self, prepared: PreparedRequest) -> tuple[str, ...]:
+    def secrets_for(self, prepared: PreparedRequest) -> Secrets:
         """Every credential value a request may carry (the configuration's and the call's own keys), to
-        scrub from what its errors show."""
-        return (*self._secrets, *prepared.secrets) if prepared.secrets else self._secrets
+        scrub from what its errors show (masked in a repr, like the client's own)."""
+        return Secrets((*self._secrets, *prepared.secrets)) if prepared.secrets else self._secrets
 
     def _probe_answer(
         self, outcome: httpx.Response | GatewayError, prepared: PreparedRequest

@@ -20,7 +20,7 @@ import httpx
 from cfaig._base_client import BaseClient
 from cfaig._error_mapping import map_transport_errors
 from cfaig._request import Endpoint, PreparedRequest
-from cfaig._response import parse_chat, parse_embeddings
+from cfaig._response import parse_chat
 from cfaig._retry import Attempt, RetryPolicy, attempts
 from cfaig._streaming import AsyncChatStream, ChatStream
 from cfaig._transports import _aiohttp
@@ -92,18 +92,18 @@ class GatewayClient(BaseClient):
     def _send(self, prepared: PreparedRequest, attempt: Attempt, stream: bool) -> httpx.Response | GatewayError:
         target = attempt.target
         try:
-            with map_transport_errors(provider=target.provider, step=attempt.step):
+            with map_transport_errors(provider=target.provider, step=attempt.step, secrets=self.secrets_for(prepared)):
                 response = self._pool.send(prepared.method, target.url, target.headers, target.body, stream=stream)
                 if response.status_code < 400:
                     return response
                 body = response.read()
                 response.close()
-        except GatewayError as error:
+                raise self._error(response, body, target, prepared, attempt.step)
+        except GatewayError as error:  # typed and scrubbed by the boundary: the retry plan decides
             return error
-        return self._error(response, body, target, prepared, attempt.step)
 
     def _read(self, response: httpx.Response) -> bytes:
-        with map_transport_errors():
+        with map_transport_errors(secrets=self._secrets):
             return response.read()
 
     def chat(
@@ -135,8 +135,8 @@ class GatewayClient(BaseClient):
         endpoint: Endpoint = "unified",
         provider_keys: Mapping[str, Any] | None = None,
     ) -> ChatStream:
-        """Open a streamed chat completion. Errors before the first byte are retried like ``chat``;
-        once the stream is open nothing is retried silently. Iterate it, or use it as a context manager."""
+        """Open a streamed chat completion. Errors until the response headers are retried like ``chat``;
+        once a 2xx stream is open nothing is retried silently. Iterate it, or use it as a context manager."""
         prepared = self._prepare_chat(request, options, fallbacks, True, endpoint, provider_keys)
         response, step = self._run(prepared, stream=True)
         return ChatStream(response, self._decoder(response, prepared, step))
@@ -153,7 +153,7 @@ class GatewayClient(BaseClient):
             request, options=GatewayOptions.coerce(options), provider_keys=provider_keys
         )
         response, step = self._run(prepared)
-        return self._parse(parse_embeddings, self._read(response), response, prepared, step)
+        return self._parse(self._embeddings_parser(request), self._read(response), response, prepared, step)
 
     def embed_many(
         self,
@@ -212,7 +212,7 @@ class GatewayClient(BaseClient):
         provider_keys: Mapping[str, Any] | None = None,
     ) -> ResponsesStream:
         """Open a streamed Responses API call: typed events, ``.accumulator`` and ``get_final_response()``.
-        Errors before the first byte are retried like :meth:`responses`; a stream cut before
+        Errors until the response headers are retried like :meth:`responses`; a stream cut before
         ``response.completed`` raises :class:`~cfaig.errors.IncompleteStreamError`."""
         from cfaig._responses_stream import ResponsesStream, open_decoder
 
@@ -334,18 +334,18 @@ class AsyncGatewayClient(BaseClient):
     ) -> httpx.Response | GatewayError:
         target = attempt.target
         try:
-            with map_transport_errors(provider=target.provider, step=attempt.step):
+            with map_transport_errors(provider=target.provider, step=attempt.step, secrets=self.secrets_for(prepared)):
                 response = await pool.send(prepared.method, target.url, target.headers, target.body, stream=stream)
                 if response.status_code < 400:
                     return cast(httpx.Response, response)  # or aiohttp's, shaped like it
                 body = await response.aread()
                 await response.aclose()
-        except GatewayError as error:
+                raise self._error(cast(httpx.Response, response), body, target, prepared, attempt.step)
+        except GatewayError as error:  # typed and scrubbed by the boundary: the retry plan decides
             return error
-        return self._error(cast(httpx.Response, response), body, target, prepared, attempt.step)
 
     async def _read(self, response: httpx.Response) -> bytes:
-        with map_transport_errors():
+        with map_transport_errors(secrets=self._secrets):
             return await response.aread()
 
     async def chat(
@@ -390,7 +390,7 @@ class AsyncGatewayClient(BaseClient):
         )
         response, step = await self._run(prepared)
         body = await self._read(response)
-        return self._parse(parse_embeddings, body, response, prepared, step)
+        return self._parse(self._embeddings_parser(request), body, response, prepared, step)
 
     async def embed_many(
         self,

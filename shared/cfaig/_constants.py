@@ -29,6 +29,8 @@ ENV_GATEWAY_URL: Final = "CF_AIG_GATEWAY_URL"
 DEFAULT_TIMEOUT: Final = 60.0
 """Seconds for a whole request (read timeout between bytes on streams)."""
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0
+MAX_TIMEOUT: Final = 86_400.0
+"""Seconds: the largest ``timeout`` accepted (a day). The sync transport's clock overflows on ``inf`` or 1e12."""
 DEFAULT_MAX_RETRIES: Final = 2
 INITIAL_RETRY_DELAY: Final = 0.5
 MAX_RETRY_DELAY: Final = 8.0

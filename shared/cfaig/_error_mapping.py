@@ -16,7 +16,8 @@ import httpx
 
 from cfaig._constants import H_LOG_ID, H_REQUEST_ID
 from cfaig._gateway_codes import gateway_code
-from cfaig._redact import excerpt
+from cfaig._redact import excerpt, scrub
+from cfaig._response import small_int
 from cfaig._retry import parse_retry_after
 from cfaig.errors import (
     AuthenticationError,
@@ -190,7 +191,8 @@ def _clean_code(code: Any) -> int | str | None:
     if isinstance(code, int):
         return code
     if isinstance(code, str) and code:
-        return int(code) if code.isdigit() else code[:80]
+        number = small_int(code, 9)
+        return number if number is not None else code[:80]
     return None
 
 
@@ -211,29 +213,53 @@ def _reason(status_code: int) -> str:
 
 
 @contextlib.contextmanager
-def map_transport_errors(*, provider: str | None = None, step: int | None = None) -> Iterator[None]:
-    """Turn transport failures (httpx's, or aiohttp's on the async path) into ``GatewayTimeoutError`` /
-    ``GatewayConnectionError``.
+def map_transport_errors(
+    *, provider: str | None = None, step: int | None = None, secrets: tuple[str, ...] = ()
+) -> Iterator[None]:
+    """The boundary every failure of a call leaves through: typed, and scrubbed of ``secrets``.
 
-    Wraps both the send and the iteration of a stream, so a connection cut mid-stream surfaces as a
-    typed error too.
+    Transport failures (httpx's, or aiohttp's on the async path) become ``GatewayTimeoutError`` /
+    ``GatewayConnectionError``; every :class:`GatewayError`, raised inside (a status error, a malformed
+    2xx body, a stream's error event, an embeddings or Responses answer) or made here, has the client's
+    known credentials removed (:func:`~cfaig._redact.scrub`), since a proxy or an echo service may send
+    them back. The clients wrap the send, the read and the parse of every call in it, and the streams
+    their whole iteration, so a connection cut mid-stream surfaces typed and scrubbed too.
     """
     try:
         yield
-    except (httpx.TimeoutException, TimeoutError) as exc:
-        raise GatewayTimeoutError(
+    except GatewayError as error:
+        scrub(error, secrets)  # in place: the error keeps its traceback and cause
+        raise
+    except Exception as exc:
+        mapped = _transport_error(exc, provider, step)
+        if mapped is None:
+            raise
+        raise scrub(mapped, secrets) from exc
+
+
+def _transport_error(exc: Exception, provider: str | None, step: int | None) -> GatewayError | None:
+    """``exc`` as a typed error when it is a transport failure (None for anything else)."""
+    if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
+        return GatewayTimeoutError(
             f"no answer in time ({type(exc).__name__})",
             provider=provider,
             step=step,
             hint="raise timeout=..., or set request_timeout_ms to let the gateway give up first",
-        ) from exc
-    except (httpx.TransportError, httpx.StreamError) as exc:
-        raise _connection_error(exc, provider, step) from exc
-    except Exception as exc:
-        aiohttp = sys.modules.get("aiohttp")  # only loaded when the async client sends on aiohttp
-        if aiohttp is not None and isinstance(exc, (aiohttp.ClientError, ConnectionError)):
-            raise _connection_error(exc, provider, step) from exc
-        raise
+        )
+    if isinstance(exc, httpx.DecodingError):  # a RequestError, but neither a TransportError nor a StreamError
+        return GatewayConnectionError(
+            f"connection failed: the response body could not be decoded ({exc})",
+            provider=provider,
+            step=step,
+            hint="its Content-Encoding (gzip, deflate, ...) is corrupt: something between you and the gateway "
+            "garbled it; the request may be retried",
+        )
+    if isinstance(exc, (httpx.TransportError, httpx.StreamError)):
+        return _connection_error(exc, provider, step)
+    aiohttp = sys.modules.get("aiohttp")  # only loaded when the async client sends on aiohttp
+    if aiohttp is not None and isinstance(exc, (aiohttp.ClientError, ConnectionError)):
+        return _connection_error(exc, provider, step)
+    return None
 
 
 def _connection_error(exc: Exception, provider: str | None, step: int | None) -> GatewayConnectionError:

@@ -1,7 +1,10 @@
 """The only code that writes request headers: both auth headers, every ``cf-aig-*`` option, User-Agent,
 the caller's ``default_headers`` and the OpenTelemetry trace headers.
 
-It is also the only place a secret is unwrapped (redaction is ``_redact``'s job).
+It is also the only place a secret is unwrapped (redaction is ``_redact``'s job): credential values stay
+``SecretStr`` in every request object (``Target``, ``PreparedRequest``) and frame local, and
+:func:`wire_headers` unwraps them inside the I/O call that builds the HTTP request, so an error tracker
+that captures locals or a repr shows no ``Bearer`` token.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from cfaig._constants import (
     H_SKIP_CACHE,
     H_ZDR,
 )
+from cfaig._redact import SENSITIVE_HEADERS
 from cfaig._version import __version__
 from cfaig.config import GatewayConfig
 from cfaig.options import GatewayOptions
@@ -46,6 +50,7 @@ from cfaig.provider_keys import WORKERS_AI, ProviderKeys
 
 __all__ = [
     "USER_AGENT",
+    "HeaderValue",
     "base_headers",
     "management_headers",
     "option_headers",
@@ -54,30 +59,61 @@ __all__ = [
     "request_headers",
     "step_headers",
     "trace_headers",
+    "wire_headers",
 ]
 
 USER_AGENT = f"cfaig/{__version__} python/{platform.python_version()}"
+
+
+HeaderValue = str | SecretStr
+"""A request header's value: plain text, or a credential kept wrapped until :func:`wire_headers`."""
+
+
+def _bearer(secret: SecretStr) -> SecretStr:
+    return SecretStr(f"Bearer {secret.get_secret_value()}")
+
+
+class _WireSecret(str):
+    """A credential header value as the HTTP library gets it: a ``str``, whose repr is masked (the library's
+    own frames, which error trackers capture, hold it in their header dicts)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'**********'"
+
+
+def wire_headers(headers: Mapping[str, HeaderValue]) -> dict[str, str]:
+    """The headers as sent, credentials unwrapped: call it inline in the I/O call, never into a local."""
+    return {
+        name: _WireSecret(value.get_secret_value()) if isinstance(value, SecretStr) else value
+        for name, value in headers.items()
+    }
 
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def base_headers(config: GatewayConfig) -> dict[str, str]:
+def base_headers(config: GatewayConfig) -> dict[str, HeaderValue]:
     """Headers every request of a client carries: content type, user agent and the Cloudflare credential.
 
     Gateway host: ``cf-aig-authorization`` with the gateway token; the provider's ``Authorization`` is per
     target (:func:`provider_authorization`). REST surface: one ``Authorization`` with the Cloudflare token
     and ``cf-aig-gateway-id``.
     """
-    headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": USER_AGENT}
+    headers: dict[str, HeaderValue] = {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "User-Agent": USER_AGENT,
+    }
     if config.surface == "rest":
         if config.cf_aig_token is not None:
-            headers[H_AUTHORIZATION] = f"Bearer {config.cf_aig_token.get_secret_value()}"
+            headers[H_AUTHORIZATION] = _bearer(config.cf_aig_token)
         headers[H_GATEWAY_ID] = config.gateway_id
         return headers
     if config.cf_aig_token is not None:
-        headers[H_CF_AIG_AUTHORIZATION] = f"Bearer {config.cf_aig_token.get_secret_value()}"
+        headers[H_CF_AIG_AUTHORIZATION] = _bearer(config.cf_aig_token)
     return headers
 
 
@@ -111,21 +147,30 @@ def provider_key(
     return chosen
 
 
-def provider_authorization(key: SecretStr | None) -> dict[str, str]:
-    """``{"Authorization": "Bearer <key>"}`` for one target's key (:func:`provider_key`), or ``{}``."""
-    return {H_AUTHORIZATION: f"Bearer {key.get_secret_value()}"} if key is not None else {}
+def provider_authorization(key: SecretStr | None) -> dict[str, HeaderValue]:
+    """``{"Authorization": "Bearer <key>"}`` for one target's key (:func:`provider_key`), or ``{}``; the value
+    stays wrapped until :func:`wire_headers`."""
+    return {H_AUTHORIZATION: _bearer(key)} if key is not None else {}
 
 
-def step_headers(authorization: dict[str, str]) -> dict[str, str]:
-    """Headers inside one Universal-endpoint step: the step's own provider key travels with it."""
-    return {"Content-Type": "application/json", **authorization}
+def step_headers(authorization: Mapping[str, HeaderValue]) -> dict[str, str]:
+    """Headers inside one Universal-endpoint step: the step's own provider key travels with the step (in the
+    JSON body, so it is unwrapped here; ``Target.__repr__`` never shows a body)."""
+    headers = {"Content-Type": "application/json"}
+    for name, value in authorization.items():
+        headers[name] = value.get_secret_value() if isinstance(value, SecretStr) else value
+    return headers
 
 
-def management_headers(config: GatewayConfig) -> dict[str, str]:
+def management_headers(config: GatewayConfig) -> dict[str, HeaderValue]:
     """Headers for Cloudflare's management API (log feedback): the Cloudflare token as ``Authorization``."""
-    headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": USER_AGENT}
+    headers: dict[str, HeaderValue] = {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "User-Agent": USER_AGENT,
+    }
     if config.cf_aig_token is not None:
-        headers[H_AUTHORIZATION] = f"Bearer {config.cf_aig_token.get_secret_value()}"
+        headers[H_AUTHORIZATION] = _bearer(config.cf_aig_token)
     return headers
 
 
@@ -201,15 +246,21 @@ def trace_headers(options: GatewayOptions) -> dict[str, str]:
 
 
 def request_headers(
-    base: Mapping[str, str], options_headers: Mapping[str, str], options: GatewayOptions, *, stream: bool
-) -> dict[str, str]:
+    base: Mapping[str, HeaderValue], options_headers: Mapping[str, str], options: GatewayOptions, *, stream: bool
+) -> dict[str, HeaderValue]:
     """All headers of one request: the caller's ``default_headers`` first, then what the library owns (content
     type, user agent, credentials, typed options, trace), which wins over an extra header of the same name."""
-    owned = {**base, **options_headers, **trace_headers(options)}
+    owned: dict[str, HeaderValue] = {**base, **options_headers, **trace_headers(options)}
     if stream:
         owned["Accept"] = "text/event-stream"
     extra = options.default_headers
     if not extra:
         return owned
     taken = {name.lower() for name in owned}
-    return {**{name: value for name, value in extra.items() if name.lower() not in taken}, **owned}
+    given: dict[str, HeaderValue] = {
+        # a Cloudflare Access credential stays wrapped, like the library's own, until the I/O call
+        name: SecretStr(value) if name.lower() in SENSITIVE_HEADERS else value
+        for name, value in extra.items()
+        if name.lower() not in taken
+    }
+    return {**given, **owned}

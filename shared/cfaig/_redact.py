@@ -1,6 +1,7 @@
 """Redaction: the one place that decides what is a credential and how it is masked (standard library only).
 
-Every error, log line, ``cfaig doctor`` output and cassette passes through here: credential headers by
+Every error (through the one boundary in ``_error_mapping``), log line, ``cfaig doctor`` output and
+cassette passes through here: credential headers by
 name (:data:`SENSITIVE_HEADERS`), known secret values (:func:`scrub`), and anything that looks like a
 bearer token or an API key in free text (:func:`excerpt`, :func:`redact_log_text`).
 """
@@ -21,6 +22,7 @@ __all__ = [
     "SENSITIVE_HEADERS",
     "SETTING_MASK",
     "VALUE_MASK",
+    "Secrets",
     "excerpt",
     "is_secret_setting",
     "redact_headers",
@@ -59,9 +61,19 @@ _HEADER_IN_LOG = re.compile(
 _BEARER_IN_LOG = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-~+/=]{4,}")
 
 
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+class Secrets(tuple[str, ...]):
+    """A client's credential values, for :func:`scrub`; the repr masks them (error trackers capture the
+    locals of the frames an error passed, and this tuple is an argument of the error boundary)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Secrets({len(self)} masked)"
+
+
+def redact_headers(headers: Mapping[str, object]) -> dict[str, str]:
     """A copy with every credential header's value replaced, for logs and error reports."""
-    return {name: (HEADER_MASK if name.lower() in SENSITIVE_HEADERS else value) for name, value in headers.items()}
+    return {name: (HEADER_MASK if name.lower() in SENSITIVE_HEADERS else str(value)) for name, value in headers.items()}
 
 
 def is_secret_setting(name: str) -> bool:
@@ -78,17 +90,31 @@ def excerpt(text: str, limit: int = ERROR_EXCERPT_CHARS) -> str:
 
 
 def scrub(error: GatewayError, secrets: tuple[str, ...]) -> GatewayError:
-    """Remove known credential values from everything an error shows (a server may echo a key back)."""
+    """Remove known credential values from everything an error shows (a server may echo a key back).
+
+    Called once, by the boundary every failure leaves a call through
+    (:func:`cfaig._error_mapping.map_transport_errors`). An excerpt cut off inside a secret loses the
+    cut prefix too.
+    """
     if not secrets:
         return error
     for name in ("message", "hint", "body_excerpt"):
         value = getattr(error, name)
         if value:
             for secret in secrets:
-                value = value.replace(secret, VALUE_MASK)
+                value = _mask_cut_prefix(value.replace(secret, VALUE_MASK), secret)
             setattr(error, name, value)
     error.args = (error.message,)
     return error
+
+
+def _mask_cut_prefix(text: str, secret: str) -> str:
+    """``text`` without a prefix of ``secret`` (4+ characters) where an excerpt was cut ("…")."""
+    head = text[:-1] if text.endswith("…") else text
+    for length in range(min(len(secret) - 1, len(head)), 3, -1):
+        if head.endswith(secret[:length]):
+            return head[:-length] + VALUE_MASK + text[len(head) :]
+    return text
 
 
 def redact_log_text(message: str) -> str:

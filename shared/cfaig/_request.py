@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
 from cfaig._headers import (
+    HeaderValue,
     base_headers,
     management_headers,
     option_headers,
@@ -25,7 +26,7 @@ from cfaig._headers import (
     step_headers,
 )
 from cfaig._logging import logger
-from cfaig._redact import redact_headers
+from cfaig._redact import Secrets, redact_headers
 from cfaig.config import GatewayConfig
 from cfaig.errors import ConfigurationError
 from cfaig.model_ref import ModelRef, parse_model
@@ -40,20 +41,27 @@ Endpoint = Literal["unified", "provider"]
 """``"unified"``: the compat endpoint, any provider, OpenAI shape. ``"provider"``: the provider's own
 OpenAI-compatible route on the gateway (``/openai/chat/completions``, ``/workers-ai/v1/...``)."""
 
-_LOG_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_LOG_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # re.fullmatch: ``$`` would accept a trailing newline
 _RESERVED_BODY_KEYS = frozenset({"model", "messages", "stream"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Target:
-    """One concrete HTTP request."""
+    """One concrete HTTP request. Credential header values are ``SecretStr`` (unwrapped by the pool as it
+    sends); the repr masks them and never shows the body (a Universal step's headers hold the provider key)."""
 
     url: str
-    headers: dict[str, str]
+    headers: dict[str, HeaderValue]
     body: bytes
     served_by: str
     """The model string this request asks for (what answered, if it succeeds)."""
     provider: str
+
+    def __repr__(self) -> str:
+        return (
+            f"Target(url={self.url!r}, headers={redact_headers(self.headers)!r}, body=<{len(self.body)} bytes>, "
+            f"served_by={self.served_by!r}, provider={self.provider!r})"
+        )
 
 
 class RequestPreview(NamedTuple):
@@ -73,7 +81,8 @@ class PreparedRequest:
     """For a Universal-endpoint request: the model string of each step, to read ``cf-aig-step`` against."""
     gateway_id: str | None = None
     secrets: tuple[str, ...] = ()
-    """A call's own provider keys, scrubbed from its errors like the configuration's."""
+    """A call's own provider keys, scrubbed from its errors like the configuration's (a ``Secrets``: its repr
+    is masked, so a captured frame local holding this request shows no key)."""
 
     def preview(self) -> RequestPreview:
         """The first attempt's method, URL and headers, masked (every attempt goes to the same URL)."""
@@ -152,7 +161,7 @@ class RequestBuilder:
 
     # --- headers -----------------------------------------------------------------------------
 
-    def headers(self, options: GatewayOptions | None, *, stream: bool = False) -> dict[str, str]:
+    def headers(self, options: GatewayOptions | None, *, stream: bool = False) -> dict[str, HeaderValue]:
         if options is None or options.is_empty:
             return request_headers(
                 self._base_headers, self._default_option_headers, self.default_options, stream=stream
@@ -188,9 +197,9 @@ class RequestBuilder:
                 "gateway host (surface='gateway')"
             )
         own = ProviderKeys.coerce(provider_keys)
-        return self.config.provider_keys.merged(own), own.secret_values()
+        return self.config.provider_keys.merged(own), Secrets(own.secret_values())  # a masked repr
 
-    def authorization(self, url: str, provider: str, primary: str, keys: ProviderKeys) -> dict[str, str]:
+    def authorization(self, url: str, provider: str, primary: str, keys: ProviderKeys) -> dict[str, HeaderValue]:
         """The ``Authorization`` header of one gateway-host target (a request to ``url`` or a Universal step
         whose URL would be ``url``) for a model of ``provider``, when the call's first model is ``primary``'s."""
         slug = url[len(self.gateway_root) + 1 :].partition("/")[0]
@@ -264,7 +273,7 @@ class RequestBuilder:
 
     def universal(
         self,
-        headers: dict[str, str],
+        headers: dict[str, HeaderValue],
         steps: list[dict[str, Any]],
         refs: Sequence[ModelRef],
         provider: str,
@@ -385,7 +394,7 @@ class RequestBuilder:
 
     def feedback(self, log_id: str, fields: Mapping[str, Any]) -> PreparedRequest:
         """``PATCH .../logs/{log_id}`` with the fields of :meth:`GatewayClient.feedback` that are not None."""
-        if not isinstance(log_id, str) or not _LOG_ID.match(log_id):
+        if not isinstance(log_id, str) or not _LOG_ID.fullmatch(log_id):
             raise ConfigurationError("log_id must be the value of a cf-aig-log-id header")
         body = {name: value for name, value in fields.items() if value is not None}
         if not body:

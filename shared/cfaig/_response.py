@@ -15,9 +15,23 @@ from cfaig._redact import excerpt
 from cfaig.errors import MalformedResponseError
 from cfaig.types import ChatCompletion, EmbeddingResponse, GatewayMeta
 
-__all__ = ["parse_chat", "parse_embeddings", "parse_meta"]
+__all__ = ["parse_chat", "parse_embeddings", "parse_meta", "small_int"]
 
 _M = TypeVar("_M", bound=BaseModel)
+
+
+def small_int(raw: str | None, max_digits: int = 6) -> int | None:
+    """``raw`` as an int when it is a short run of ASCII digits (surrounding spaces allowed), else None.
+
+    For values a server or proxy controls (``cf-aig-step``, error codes): ``str.isdigit`` accepts
+    Unicode digits such as ``²`` that ``int()`` refuses, and ``int()`` refuses more than 4,300 digits.
+    """
+    if raw is None:
+        return None
+    text = raw.strip()
+    if not text or len(text) > max_digits or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
 
 
 def parse_meta(
@@ -29,10 +43,7 @@ def parse_meta(
     client_step: int | None = None,
 ) -> GatewayMeta:
     """Read the ``cf-aig-*`` response headers, and work out which model answered."""
-    raw_step = headers.get(H_STEP)
-    step: int | None = None
-    if raw_step is not None and raw_step.strip().isdigit():
-        step = int(raw_step)
+    step = small_int(headers.get(H_STEP))
     served_by = requested
     if step_models:
         if step is not None and step < len(step_models):
@@ -105,11 +116,14 @@ def _decode_base64_vector(value: str) -> list[float]:
     return list(struct.unpack(f"<{len(raw) // 4}f", raw))
 
 
-def parse_embeddings(body: bytes, content_type: str, meta: GatewayMeta) -> EmbeddingResponse:
+def parse_embeddings(
+    body: bytes, content_type: str, meta: GatewayMeta, *, expected: int | None = None
+) -> EmbeddingResponse:
+    """An embeddings answer; with ``expected`` (the number of inputs) its vectors are checked against it."""
     _check_json(content_type, body, meta)
     try:
         data: Any = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         raise _malformed("the embeddings body is not valid JSON", body, meta) from None
     if isinstance(data, dict) and isinstance(data.get("result"), dict):  # a Cloudflare v4 envelope
         result = data["result"]
@@ -125,5 +139,32 @@ def parse_embeddings(body: bytes, content_type: str, meta: GatewayMeta) -> Embed
     except (AttributeError, ValueError, ValidationError, struct.error) as exc:
         detail = exc.errors(include_input=False)[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
         raise _malformed(f"the embeddings body does not have the expected shape ({detail})", body, meta) from None
+    _check_vectors(response, expected, body, meta)
     response.gateway = meta
     return response
+
+
+def _check_vectors(response: EmbeddingResponse, expected: int | None, body: bytes, meta: GatewayMeta) -> None:
+    """One vector per input, indices ``0..n-1`` once each, all of one non-zero size.
+
+    Vector stores pair ``texts[i]`` with ``vectors[i]``: a missing, extra, duplicated or ragged vector
+    would attach documents to the wrong embeddings, silently. Items that carry no ``index`` at all are
+    taken in the order they came.
+    """
+    data = response.data
+    if not any("index" in item.model_fields_set for item in data):
+        for position, item in enumerate(data):
+            item.index = position
+    if expected is not None and len(data) != expected:
+        inputs = "input" if expected == 1 else "inputs"
+        raise _malformed(f"the embeddings answer has {len(data)} vectors for {expected} {inputs}", body, meta)
+    if sorted(item.index for item in data) != list(range(len(data))):
+        raise _malformed(
+            f"the embeddings answer's indices are not 0..{len(data) - 1} once each "
+            f"(got {sorted(item.index for item in data)[:10]})",
+            body,
+            meta,
+        )
+    sizes = sorted({len(item.embedding) for item in data})
+    if len(sizes) > 1 or sizes == [0]:
+        raise _malformed(f"the embeddings answer's vectors have different or no sizes ({sizes[:10]})", body, meta)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from pydantic import ValidationError
 
 from cfaig._error_mapping import make_status_error
-from cfaig._redact import excerpt, scrub
+from cfaig._redact import excerpt
 from cfaig._response import _check_json, _validate
 from cfaig._sse import ServerSentEvent, SSEDecoder
 from cfaig._streaming import AsyncChatStream, ChatStream, StreamDecoder
@@ -91,9 +91,10 @@ def responses_error(
     *,
     meta: GatewayMeta,
     provider: str | None,
-    secrets: tuple[str, ...] = (),
 ) -> GatewayError:
-    """A failed response's ``error`` (``{code, message}``) as the typed error of its status."""
+    """A failed response's ``error`` (``{code, message}``) as the typed error of its status.
+
+    Raised through the client's or the stream's ``map_transport_errors``, which scrubs the credentials."""
     error = dict(error or {})
     code = error.get("code")
     if isinstance(code, int) and 400 <= code < 600:
@@ -104,7 +105,7 @@ def responses_error(
         status = 500
     mapped = make_status_error(status, json.dumps({"error": error}), provider=provider)
     mapped.log_id = meta.log_id
-    return scrub(mapped, secrets)
+    return mapped
 
 
 # --- the accumulator ------------------------------------------------------------------------------
@@ -347,7 +348,8 @@ class ResponsesDecoder:
     def __init__(self, meta: GatewayMeta, *, provider: str | None = None, secrets: tuple[str, ...] = ()) -> None:
         self.meta = meta
         self.provider = provider
-        self._secrets = secrets
+        self.secrets = secrets
+        """The client's credentials, scrubbed from every error the stream raises."""
         self.accumulator = ResponsesAccumulator()
         self.done = False
         self._sse = SSEDecoder()
@@ -360,7 +362,8 @@ class ResponsesDecoder:
         return self._events(self._sse.iter_feed(data))
 
     def finish(self) -> list[ResponsesEvent]:
-        """Call at end of body: flushes the decoder and raises if ``response.completed`` never came."""
+        """Call at end of body: raises if ``response.completed`` never came (an event the body ended in is
+        discarded, per WHATWG: a cut inside an event is an incomplete stream)."""
         events = list(self._events(self._sse.flush()))
         if not self.done:
             raise IncompleteStreamError(
@@ -424,7 +427,7 @@ class ResponsesDecoder:
         )
 
     def _failure(self, error: Mapping[str, Any] | None) -> GatewayError:
-        return responses_error(error, meta=self.meta, provider=self.provider, secrets=self._secrets)
+        return responses_error(error, meta=self.meta, provider=self.provider)
 
 
 # --- the streams ----------------------------------------------------------------------------------
@@ -512,15 +515,15 @@ def read_result(
     client: BaseClient, body: bytes, response: httpx.Response, prepared: PreparedRequest, step: int
 ) -> ResponsesResult:
     """A whole answer: parsed with the gateway's metadata; a ``failed`` response raises its typed error."""
-    result = client._parse(parse_responses, body, response, prepared, step)
-    if result.status == "failed":
-        raise responses_error(
-            result.error.model_dump() if result.error else None,
-            meta=result.gateway,
-            provider=prepared.targets[step].provider,
-            secrets=client.secrets_for(prepared),
-        )
-    return result
+    provider = prepared.targets[step].provider
+
+    def parse(raw: bytes, content_type: str, meta: GatewayMeta) -> ResponsesResult:
+        result = parse_responses(raw, content_type, meta)
+        if result.status == "failed":
+            raise responses_error(result.error.model_dump() if result.error else None, meta=meta, provider=provider)
+        return result
+
+    return client._parse(parse, body, response, prepared, step)  # its boundary scrubs the call's keys too
 
 
 def open_decoder(

@@ -55,10 +55,10 @@ class SSEDecoder:
     """Feed it chunks of bytes; it returns the events they complete.
 
     :meth:`feed` returns a list; :meth:`iter_feed` yields each event as soon as it is decoded (exhaust
-    it before the next call). Call :meth:`flush` at end of stream.
+    it before the next call). Call :meth:`flush` at end of stream: it discards an unterminated event.
     """
 
-    __slots__ = ("_buffer", "_data", "_event", "_first_line", "_id", "_retry", "_skip_lf")
+    __slots__ = ("_buffer", "_data", "_event", "_first_line", "_id", "_retry", "_skip_lf", "discarded")
 
     def __init__(self) -> None:
         self._buffer = b""  # text after the last blank line, line endings already normalised to LF
@@ -68,6 +68,8 @@ class SSEDecoder:
         self._retry: int | None = None
         self._skip_lf = False
         self._first_line = True
+        self.discarded = b""
+        """What :meth:`flush` dropped: the text of an event the stream ended in (line endings as LF)."""
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         return list(self.iter_feed(chunk))
@@ -144,7 +146,7 @@ class SSEDecoder:
         elif name == b"id":
             if b"\x00" not in value:
                 self._id = value.decode("utf-8", errors="replace")
-        elif name == b"retry" and value.isdigit():
+        elif name == b"retry" and value.isdigit() and len(value) <= 9:  # int() refuses 4,300+ digits
             self._retry = int(value)
 
     def _dispatch(self) -> ServerSentEvent:
@@ -155,14 +157,18 @@ class SSEDecoder:
         return event
 
     def flush(self) -> list[ServerSentEvent]:
-        """At end of stream: the last line and event even without their terminating newlines."""
+        """At end of stream: no event. An event without its terminating blank line was cut off, and per
+        WHATWG ("if the file ends in the middle of an event ... the incomplete event is not dispatched")
+        it is discarded, never half-parsed; its text stays in :attr:`discarded`.
+
+        https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+        """
         buffer, self._buffer = self._buffer, b""
-        if not buffer:
-            return []
         if self._first_line:
             self._first_line = False
             if buffer.startswith(_BOM):
                 buffer = buffer[3:]
-        # the buffer holds no blank line between two fields, so it is at most one event
-        event = self._block(buffer)
-        return [] if event is None else [event]
+        self.discarded = buffer
+        self._data = []
+        self._event = None
+        return []

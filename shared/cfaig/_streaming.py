@@ -17,7 +17,7 @@ import httpx
 from pydantic import ValidationError
 
 from cfaig._error_mapping import error_from_stream_event, map_transport_errors
-from cfaig._redact import excerpt, scrub
+from cfaig._redact import excerpt
 from cfaig._response import parse_chat
 from cfaig._sse import ServerSentEvent, SSEDecoder
 from cfaig.errors import IncompleteStreamError, MalformedResponseError
@@ -236,7 +236,8 @@ class StreamDecoder:
     def __init__(self, meta: GatewayMeta, *, provider: str | None = None, secrets: tuple[str, ...] = ()) -> None:
         self.meta = meta
         self.provider = provider
-        self._secrets = secrets
+        self.secrets = secrets
+        """The client's credentials, scrubbed from every error the stream raises."""
         self.accumulator = ChatAccumulator()
         self.done = False
         self._sse = SSEDecoder()
@@ -253,8 +254,14 @@ class StreamDecoder:
         return self._chunks(self._sse.iter_payloads(data))
 
     def finish(self) -> list[ChatCompletionChunk]:
-        """Call at end of body: flushes the decoder and raises if ``[DONE]`` never came."""
-        chunks = list(self._chunks(self._sse.flush()))
+        """Call at end of body: raises if ``[DONE]`` never came.
+
+        An event the body ended in is discarded (WHATWG), so a cut inside an event is an incomplete
+        stream, not a malformed one; only a ``data: [DONE]`` line that lacks its blank line still counts.
+        """
+        chunks: list[ChatCompletionChunk] = list(self._chunks(self._sse.flush()))
+        if not self.done and _is_done_line(self._sse.discarded):
+            self.done = True
         if not self.done:
             raise IncompleteStreamError(
                 f"the stream ended after {self.accumulator.chunks} chunks without its [DONE] terminator; "
@@ -286,7 +293,7 @@ class StreamDecoder:
             else:
                 data = event.data
                 named = event.event
-            if data == _DONE:
+            if data[:6] == _DONE:  # openai-python: startswith("[DONE]"), so "[DONE] " ends a stream too
                 self.done = True
                 continue
             if (named == "error" and data.strip()) or data.startswith(b'{"error"'):
@@ -296,35 +303,58 @@ class StreamDecoder:
             except ValidationError:
                 if not data.strip():  # a blank event carries nothing
                     continue
-                raise MalformedResponseError(
-                    "the stream carried an event that is not a JSON chat chunk",
-                    status_code=self.meta.status_code,
-                    log_id=self.meta.log_id,
-                    provider=self.provider,
-                    body_excerpt=excerpt(data.decode("utf-8", errors="replace")),
-                ) from None
+                raise self._malformed("the stream carried an event that is not a JSON chat chunk", data) from None
             if chunk.__pydantic_extra__ and "error" in chunk.__pydantic_extra__ and not chunk.choices:
                 raise self._stream_error(data)
             add(chunk)
             yield chunk
 
+    def _malformed(self, message: str, data: bytes) -> MalformedResponseError:
+        return MalformedResponseError(
+            message,
+            status_code=self.meta.status_code,
+            log_id=self.meta.log_id,
+            provider=self.provider,
+            body_excerpt=excerpt(data.decode("utf-8", errors="replace")),
+        )
+
     def _stream_error(self, data: bytes) -> Exception:
         try:
             payload = json.loads(data)
+        except RecursionError:  # nested deeper than the parser goes: no error a server means to send
+            return self._malformed("the stream carried an error event nested too deeply to read", data)
         except ValueError:
             payload = {"error": {"message": data.decode("utf-8", errors="replace")}}
         if not isinstance(payload, dict):
             payload = {"error": {"message": str(payload)}}
         error = error_from_stream_event(payload, provider=self.provider)
         error.log_id = self.meta.log_id
-        return scrub(error, self._secrets)
+        return error  # raised through the stream's map_transport_errors, which scrubs it
+
+
+def _is_done_line(text: bytes) -> bool:
+    """Whether ``text`` (an unterminated event) is one ``data: [DONE]`` line."""
+    line = text.strip()
+    return line[:5] == b"data:" and b"\n" not in line and line[5:].lstrip()[:6] == _DONE
+
+
+def _sniff_json(head: bytes) -> bool:
+    """Whether a body whose content type says neither SSE nor JSON starts as a JSON document."""
+    return head.lstrip()[:1] in (b"{", b"[")
 
 
 class _StreamBase:
     def __init__(self, response: httpx.Response, decoder: StreamDecoder) -> None:
         self.response = response
         self._decoder = decoder
-        self._buffered = "text/event-stream" not in response.headers.get("content-type", "")
+        content_type = response.headers.get("content-type", "")
+        self._content_type = content_type
+        self._buffered = "text/event-stream" not in content_type and any(
+            kind in content_type for kind in ("json", "html", "xml")
+        )
+        # A proxy may rewrite an SSE body's type (text/plain, application/octet-stream) or drop it: as in
+        # openai-python it is read as a stream, unless its first bytes are a JSON document (a buffered answer).
+        self._sniff = not self._buffered and "text/event-stream" not in content_type
 
     @property
     def meta(self) -> GatewayMeta:
@@ -353,13 +383,27 @@ class ChatStream(_StreamBase):
     def __iter__(self) -> Iterator[ChatCompletionChunk]:
         decoder = self._decoder
         try:
-            with map_transport_errors(provider=decoder.provider):
+            with map_transport_errors(provider=decoder.provider, secrets=decoder.secrets):
                 if self._buffered:
-                    yield from decoder.whole_body(self.response.read(), self.response.headers.get("content-type", ""))
+                    yield from decoder.whole_body(self.response.read(), self._content_type)
                     return
-                for data in self.response.iter_bytes():
-                    yield from decoder.iter_feed(data)
-            yield from decoder.finish()
+                body = self.response.iter_bytes()
+                if self._sniff:
+                    head = b""
+                    for data in body:
+                        head += data
+                        if head.strip():
+                            break
+                    if _sniff_json(head):
+                        yield from decoder.whole_body(head + b"".join(body), self._content_type)
+                        return
+                    yield from decoder.iter_feed(head)
+                if not self.completed:  # the sniffed head may have held the whole stream
+                    for data in body:
+                        yield from decoder.iter_feed(data)
+                        if decoder.done:  # the terminator: stop reading, even if the connection stays open
+                            break
+                yield from decoder.finish()
         finally:
             self.response.close()
 
@@ -380,19 +424,38 @@ class AsyncChatStream(_StreamBase):
 
     async def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
         decoder = self._decoder
+        body = self.response.aiter_bytes()
         try:
-            with map_transport_errors(provider=decoder.provider):
+            with map_transport_errors(provider=decoder.provider, secrets=decoder.secrets):
                 if self._buffered:
-                    body = await self.response.aread()
-                    for chunk in decoder.whole_body(body, self.response.headers.get("content-type", "")):
+                    for chunk in decoder.whole_body(await self.response.aread(), self._content_type):
                         yield chunk
                     return
-                async for data in self.response.aiter_bytes():
-                    for chunk in decoder.iter_feed(data):
+                if self._sniff:
+                    head = b""
+                    async for data in body:
+                        head += data
+                        if head.strip():
+                            break
+                    if _sniff_json(head):
+                        rest = [data async for data in body]
+                        for chunk in decoder.whole_body(head + b"".join(rest), self._content_type):
+                            yield chunk
+                        return
+                    for chunk in decoder.iter_feed(head):
                         yield chunk
-            for chunk in decoder.finish():
-                yield chunk
+                if not self.completed:  # the sniffed head may have held the whole stream
+                    async for data in body:
+                        for chunk in decoder.iter_feed(data):
+                            yield chunk
+                        if decoder.done:  # the terminator: stop reading, even if the connection stays open
+                            break
+                for chunk in decoder.finish():
+                    yield chunk
         finally:
+            closing = getattr(body, "aclose", None)
+            if closing is not None:
+                await closing()
             await self.response.aclose()
 
     async def close(self) -> None:

@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Callable
 from typing import Any, Final, Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from pydantic import (
     BaseModel,
@@ -41,6 +41,7 @@ from cfaig._constants import (
     ENV_PROVIDER_KEYS,
     ENV_SURFACE,
     MAX_GATEWAY_ID_LENGTH,
+    MAX_TIMEOUT,
 )
 from cfaig.errors import ConfigurationError
 from cfaig.provider_keys import WORKERS_AI, ProviderKeys
@@ -85,8 +86,8 @@ _ACCOUNT_ID_REQUIRED: Final = (
     f"(or gateway_url=... / {ENV_GATEWAY_URL} for a custom domain on the gateway host)"
 )
 
-_GATEWAY_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-_ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+_GATEWAY_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # whole strings: re.fullmatch (``$`` matches before "\n")
+_ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _from_env(field: str) -> str | None:
@@ -136,6 +137,16 @@ def describe_validation_error(exc: ValidationError, *, what: str = "configuratio
     return f"invalid {what}: " + "; ".join(lines)
 
 
+def _check_port(parts: SplitResult) -> None:
+    """A port, if the URL has one, is a number from 1 to 65535 (``urlsplit`` refuses the rest only when asked)."""
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ValueError("has a port that is not a number from 1 to 65535")
+
+
 def _is_loopback(host: str) -> bool:
     if host in ("localhost", "localhost.localdomain"):
         return True
@@ -180,7 +191,7 @@ class GatewayConfig(BaseModel):
     surface: Surface = "gateway"
     """``"gateway"``: gateway.ai.cloudflare.com (unified, provider and Universal endpoints).
     ``"rest"``: api.cloudflare.com ``/ai/v1/...`` with the gateway chosen by ``cf-aig-gateway-id``."""
-    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
+    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, le=MAX_TIMEOUT, allow_inf_nan=False)
     """Seconds before a request without an answer fails; on streams, the longest wait between bytes."""
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, le=10)
     """Client-side retries of connection errors, 408, 409, 429 and 5xx."""
@@ -235,7 +246,7 @@ class GatewayConfig(BaseModel):
         if value is None:
             return None
         value = value.strip()
-        if not _ACCOUNT_ID.match(value):
+        if not _ACCOUNT_ID.fullmatch(value):
             raise ValueError("must contain only letters, digits, '-' and '_'")
         return value
 
@@ -245,7 +256,7 @@ class GatewayConfig(BaseModel):
         value = value.strip()
         if not value or len(value) > MAX_GATEWAY_ID_LENGTH:
             raise ValueError(f"must be 1 to {MAX_GATEWAY_ID_LENGTH} characters long")
-        if not _GATEWAY_ID.match(value):
+        if not _GATEWAY_ID.fullmatch(value):
             raise ValueError("must contain only letters, digits, '-', '_' and '.'")
         return value
 
@@ -253,11 +264,15 @@ class GatewayConfig(BaseModel):
     @classmethod
     def _check_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
+        # urlsplit drops TAB, CR and LF silently (and aiohttp would send the mangled path): refuse them first
+        if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in value):
+            raise ValueError("must not contain spaces or control characters (check for a pasted newline)")
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be an http(s) URL such as https://gateway.ai.cloudflare.com/v1")
         if parts.query or parts.fragment:
             raise ValueError("must not carry a query string or fragment")
+        _check_port(parts)
         return value
 
     @field_validator("gateway_url")
@@ -276,6 +291,7 @@ class GatewayConfig(BaseModel):
             raise ValueError("must be an http(s) URL such as https://ai.example.com")
         if parts.query or parts.fragment or parts.username or parts.password:
             raise ValueError("must not carry a query string, fragment or user info")
+        _check_port(parts)
         return value
 
     @field_validator("cf_aig_token", "api_key")

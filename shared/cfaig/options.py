@@ -46,6 +46,8 @@ def _check_header_text(value: str, what: str) -> str:
         raise ValueError(f"{what} must not be empty")
     if any(ord(ch) < 0x20 or ord(ch) > 0x7E for ch in value):
         raise ValueError(f"{what} must be printable ASCII (it is sent as an HTTP header)")
+    if value != value.strip():  # an HTTP header value has no surrounding whitespace (h11 refuses to send it)
+        raise ValueError(f"{what} must not start or end with a space")
     return value
 
 

@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cfaig import GatewayConfig, GatewayOptions
-from cfaig._headers import base_headers, option_headers, provider_authorization, provider_key, step_headers
+from cfaig._headers import (
+    base_headers,
+    option_headers,
+    provider_authorization,
+    provider_key,
+    step_headers,
+    wire_headers,
+)
 from cfaig._redact import redact_headers
 from cfaig.errors import ConfigurationError
 
@@ -104,10 +111,12 @@ def test_coerce_accepts_mappings_and_rejects_other_types() -> None:
 
 def test_gateway_auth_headers() -> None:
     config = GatewayConfig(account_id="a", cf_aig_token="cf-tok", api_key="sk-prov")
-    headers = base_headers(config)
+    wrapped = base_headers(config)
+    assert "cf-tok" not in repr(wrapped)  # SecretStr until the I/O call
+    headers = wire_headers(wrapped)
     assert headers["cf-aig-authorization"] == "Bearer cf-tok"
     assert "Authorization" not in headers  # per target: provider_authorization
-    assert provider_authorization(provider_key(config, "openai", primary="openai")) == {
+    assert wire_headers(provider_authorization(provider_key(config, "openai", primary="openai"))) == {
         "Authorization": "Bearer sk-prov"
     }
     assert headers["User-Agent"].startswith("cfaig/")
@@ -123,7 +132,9 @@ def test_no_authorization_without_provider_key_byok() -> None:
 
 
 def test_rest_surface_headers() -> None:
-    headers = base_headers(GatewayConfig(account_id="a", cf_aig_token="cf-tok", surface="rest", gateway_id="gw1"))
+    headers = wire_headers(
+        base_headers(GatewayConfig(account_id="a", cf_aig_token="cf-tok", surface="rest", gateway_id="gw1"))
+    )
     assert headers["Authorization"] == "Bearer cf-tok"
     assert headers["cf-aig-gateway-id"] == "gw1"
     assert "cf-aig-authorization" not in headers

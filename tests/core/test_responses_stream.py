@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cfaig._error_mapping import map_transport_errors
 from cfaig._responses_stream import ResponsesAccumulator, ResponsesDecoder, result_to_events
 from cfaig.errors import (
     AuthenticationError,
@@ -108,11 +109,13 @@ def stream_bytes(*, named: bool = True, completed: bool = True) -> bytes:
 
 
 def decode(*pieces: bytes) -> tuple[list[ResponsesEvent], ResponsesDecoder]:
+    """Decode as the stream does: inside the boundary that types and scrubs its errors."""
     decoder = ResponsesDecoder(GatewayMeta(log_id="L", status_code=200), provider="openai", secrets=("sk-secret",))
     out: list[ResponsesEvent] = []
-    for piece in pieces:
-        out.extend(decoder.feed(piece))
-    out.extend(decoder.finish())
+    with map_transport_errors(provider=decoder.provider, secrets=decoder.secrets):
+        for piece in pieces:
+            out.extend(decoder.feed(piece))
+        out.extend(decoder.finish())
     return out, decoder
 
 

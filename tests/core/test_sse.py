@@ -41,9 +41,11 @@ def test_whole_stream() -> None:
     assert events[2].retry == 100
 
 
-def test_byte_order_mark_and_missing_final_newline() -> None:
-    events = decode([b"\xef\xbb\xbfdata: a\n\ndata: b"])
-    assert [event.data for event in events] == [b"a", b"b"]
+def test_byte_order_mark_and_an_event_cut_off_at_the_end() -> None:
+    decoder = SSEDecoder()
+    events = [*decoder.feed(b"\xef\xbb\xbfdata: a\n\ndata: b"), *decoder.flush()]
+    assert [event.data for event in events] == [b"a"]  # WHATWG: an event without its blank line is discarded
+    assert decoder.discarded == b"data: b"
 
 
 @settings(max_examples=300)

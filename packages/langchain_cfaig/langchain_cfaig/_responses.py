@@ -1,12 +1,9 @@
-"""ChatCloudflareAIGateway on the OpenAI Responses API: the request, the answer and its stream.
+"""ChatCloudflareAIGateway on the OpenAI Responses API: its answers and their streams.
 
 Loaded on a model's first Responses call (:mod:`langchain_cfaig._responses_fields` holds the fields and
 the choice of API), so a chat-only program never builds the Responses types.
 
-The model keeps one request builder for both APIs: a call's chat-shaped request (``_build_request``)
-becomes a Responses request (:mod:`cfaig.integration.responses`) whose input items come from the
-LangChain messages here, so reasoning items, message ids and function-call ids of earlier answers are
-sent back as the API wants them.
+The request (the input items of a call's messages) is :mod:`langchain_cfaig._responses_input`'s.
 
 Answers take langchain-openai's shapes, chosen by ``output_version``:
 
@@ -23,8 +20,8 @@ In every version ``additional_kwargs["reasoning_content"]`` holds the reasoning 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, cast
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.tool import tool_call_chunk
@@ -32,8 +29,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import BaseModel
 
 from cfaig.integration.answer import REASONING_KEY
-from cfaig.integration.responses import chat_tool_calls, message_items, responses_request
-from cfaig.integration.tools import tool_arguments_json
+from cfaig.integration.responses import chat_tool_calls
 from cfaig.responses_types import (
     FunctionCallArgumentsDeltaEvent,
     OutputItemEvent,
@@ -51,6 +47,7 @@ from cfaig.responses_types import (
 )
 from cfaig.types import GatewayMeta
 from langchain_cfaig import _convert
+from langchain_cfaig._responses_input import build
 
 if TYPE_CHECKING:
     from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -59,166 +56,6 @@ if TYPE_CHECKING:
     from langchain_cfaig.chat_models import ChatCloudflareAIGateway
 
 __all__ = ["agenerate", "astream", "generate", "result_to_chat_result", "stream"]
-
-_REPLAYED_ITEMS: Final = frozenset(
-    {
-        "function_call",
-        "web_search_call",
-        "file_search_call",
-        "computer_call",
-        "code_interpreter_call",
-        "mcp_call",
-        "mcp_list_tools",
-        "mcp_approval_request",
-        "image_generation_call",
-        "custom_tool_call",
-    }
-)
-
-
-# --- the request ------------------------------------------------------------------------------------
-
-
-def _last_answer(messages: Sequence[BaseMessage]) -> tuple[Sequence[BaseMessage], str | None]:
-    """The messages after the last Responses answer, and its id (all messages and ``None`` without one)."""
-    for index in range(len(messages) - 1, -1, -1):
-        message = messages[index]
-        response_id = message.response_metadata.get("id") if isinstance(message, AIMessage) else None
-        if isinstance(response_id, str) and response_id.startswith("resp_"):
-            return messages[index + 1 :], response_id
-    return messages, None
-
-
-def _build(
-    model: ChatCloudflareAIGateway, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
-) -> tuple[ResponsesRequest, dict[str, Any]]:
-    previous: str | None = None
-    if model.use_previous_response_id and "previous_response_id" not in kwargs:
-        sent, previous = _last_answer(messages)
-        messages = list(sent)
-    request, call = model._build_request(messages, stop, **kwargs)
-    items = [item for message in messages for item in _message_input(message)]
-    body = responses_request(
-        request,
-        items,
-        reasoning=model.reasoning,
-        include=model.include,
-        store=model.store,
-        truncation=model.truncation,
-        previous_response_id=previous,
-    )
-    if body.get("store") is False:
-        body["input"] = _stateless(body["input"])
-    return body, {key: value for key, value in call.items() if key != "endpoint"}
-
-
-def _stateless(items: Sequence[Any]) -> list[Any]:
-    """Input items for ``store=False``: nothing the API would have to look up. OpenAI keeps no item of an
-    unstored response, so an earlier message's ``msg_`` id and a reasoning item without its
-    ``encrypted_content`` would be unknown references (langchain-openai drops both the same way)."""
-    kept: list[Any] = []
-    for item in items:
-        if not isinstance(item, Mapping):
-            kept.append(item)
-        elif item.get("type") == "reasoning":
-            if item.get("encrypted_content"):
-                kept.append(item)
-        elif item.get("type") == "message" and "id" in item:
-            kept.append({key: value for key, value in item.items() if key != "id"})
-        else:
-            kept.append(item)
-    return kept
-
-
-def _message_input(message: BaseMessage) -> list[dict[str, Any]]:
-    if isinstance(message, AIMessage):
-        return _answer_input(message)
-    return message_items(_convert.message_to_param(message))
-
-
-def _answer_input(message: AIMessage) -> list[dict[str, Any]]:
-    """An earlier answer as input items: its reasoning, message and function-call items, in order."""
-    items: list[dict[str, Any]] = []
-    legacy = message.additional_kwargs.get("reasoning")
-    if isinstance(legacy, Mapping) and legacy.get("id"):
-        items.append(_reasoning_item(legacy))
-    blocks = message.content if isinstance(message.content, list) else []
-    for raw in blocks:
-        block = raw.get("value", raw) if isinstance(raw, dict) and raw.get("type") == "non_standard" else raw
-        if not isinstance(block, Mapping):
-            continue
-        kind = block.get("type")
-        if kind == "reasoning" and block.get("id"):
-            _add_reasoning(items, block)
-        elif kind in ("text", "output_text", "refusal"):
-            _add_output_part(items, block)
-        elif kind in _REPLAYED_ITEMS:
-            items.append({key: value for key, value in block.items() if key != "index"})
-    if isinstance(message.content, str) and message.content:
-        _add_output_part(items, {"type": "text", "text": message.content})
-    answered = {item.get("call_id") for item in items if item.get("type") == "function_call"}
-    calls: list[tuple[str | None, str, Any]] = [
-        (call.get("id"), call["name"], call["args"]) for call in message.tool_calls
-    ]
-    calls += [(bad.get("id"), bad.get("name") or "", bad.get("args") or "") for bad in message.invalid_tool_calls]
-    items.extend(_function_call(call_id or "", name, args) for call_id, name, args in calls if call_id not in answered)
-    return items
-
-
-def _function_call(call_id: str, name: str, arguments: Any) -> dict[str, Any]:
-    return {"type": "function_call", "call_id": call_id, "name": name, "arguments": tool_arguments_json(arguments)}
-
-
-def _reasoning_item(block: Mapping[str, Any]) -> dict[str, Any]:
-    """A reasoning block (``responses/v1``, v0's ``additional_kwargs["reasoning"]``, or LangChain's standard
-    ``{"reasoning": text, "extras": {...}}``) as the reasoning item it came from."""
-    item: dict[str, Any] = {"type": "reasoning", "id": block["id"], "summary": []}
-    if isinstance(block.get("summary"), list):
-        item["summary"] = [
-            {"type": "summary_text", "text": part.get("text", "")}
-            for part in block["summary"]
-            if isinstance(part, Mapping)
-        ]
-    elif isinstance(block.get("reasoning"), str):
-        item["summary"] = [{"type": "summary_text", "text": block["reasoning"]}]
-    extras = block.get("extras")
-    for source in (block, extras if isinstance(extras, Mapping) else {}):
-        for key in ("encrypted_content", "content"):
-            if source.get(key) is not None:
-                item[key] = source[key]
-    return item
-
-
-def _add_reasoning(items: list[dict[str, Any]], block: Mapping[str, Any]) -> None:
-    item = _reasoning_item(block)
-    last = items[-1] if items else None
-    if last is not None and last.get("type") == "reasoning" and last.get("id") == item["id"]:
-        last["summary"].extend(item["summary"])  # LangChain's standard blocks split an item per paragraph
-        for key in ("encrypted_content", "content"):
-            if key in item:
-                last[key] = item[key]
-    else:
-        items.append(item)
-
-
-def _add_output_part(items: list[dict[str, Any]], block: Mapping[str, Any]) -> None:
-    if block.get("type") == "refusal":
-        part: dict[str, Any] = {"type": "refusal", "refusal": block.get("refusal", "")}
-    else:
-        annotations = [
-            a for a in block.get("annotations") or () if isinstance(a, Mapping) and a.get("type") != "citation"
-        ]
-        part = {"type": "output_text", "text": block.get("text", ""), "annotations": annotations}
-    item_id = block.get("id")
-    last = items[-1] if items else None
-    if last is not None and last.get("type") == "message" and last.get("id") == item_id:
-        last["content"].append(part)
-        return
-    message: dict[str, Any] = {"type": "message", "role": "assistant", "content": [part]}
-    if isinstance(item_id, str) and item_id.startswith("msg_"):
-        message["id"] = item_id
-    items.append(message)
-
 
 # --- the answer -------------------------------------------------------------------------------------
 
@@ -449,7 +286,7 @@ class _StreamConverter:
 def generate(
     model: ChatCloudflareAIGateway, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
 ) -> ChatResult:
-    request, call = _build(model, messages, stop, kwargs)
+    request, call = build(model, messages, stop, kwargs)
     result = model.client.responses(request, **call)
     return result_to_chat_result(
         result, model_name=request["model"], output_version=model.output_version, parse=_convert.parse_target(kwargs)
@@ -459,7 +296,7 @@ def generate(
 async def agenerate(
     model: ChatCloudflareAIGateway, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
 ) -> ChatResult:
-    request, call = _build(model, messages, stop, kwargs)
+    request, call = build(model, messages, stop, kwargs)
     result = await model.async_client.responses(request, **call)
     return result_to_chat_result(
         result, model_name=request["model"], output_version=model.output_version, parse=_convert.parse_target(kwargs)
@@ -486,7 +323,7 @@ def stream(
     kwargs: dict[str, Any],
 ) -> Iterator[ChatGenerationChunk]:
     usage = model._wants_usage(kwargs)
-    request, call = _build(model, messages, stop, kwargs)
+    request, call = build(model, messages, stop, kwargs)
     with model.client.stream_responses(request, **call) as events:
         converter = _converter(model, events, request, usage, _convert.parse_target(kwargs))
         for event in events:
@@ -505,7 +342,7 @@ async def astream(
     kwargs: dict[str, Any],
 ) -> AsyncIterator[ChatGenerationChunk]:
     usage = model._wants_usage(kwargs)
-    request, call = _build(model, messages, stop, kwargs)
+    request, call = build(model, messages, stop, kwargs)
     async with await model.async_client.stream_responses(request, **call) as events:
         converter = _converter(model, events, request, usage, _convert.parse_target(kwargs))
         async for event in events:

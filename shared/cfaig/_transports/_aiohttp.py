@@ -9,10 +9,11 @@ client and streams use.
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING
 
 from cfaig._constants import DEFAULT_CONNECT_TIMEOUT, MAX_CONNECTIONS
+from cfaig._headers import HeaderValue, wire_headers
 from cfaig.config import GatewayConfig
 
 if TYPE_CHECKING:
@@ -75,11 +76,13 @@ class AiohttpPool:
         )
 
     async def send(
-        self, method: str, url: str, headers: dict[str, str], body: bytes, *, stream: bool
+        self, method: str, url: str, headers: Mapping[str, HeaderValue], body: bytes, *, stream: bool
     ) -> AiohttpResponse:
         """Send and return once the status line and headers are in; the body is read on demand, so
         ``stream`` changes nothing here."""
-        response = await self.session.request(method, url, data=body, headers=headers, allow_redirects=False)
+        response = await self.session.request(
+            method, url, data=body, headers=wire_headers(headers), allow_redirects=False
+        )
         return AiohttpResponse(response)
 
     async def aclose(self) -> None:

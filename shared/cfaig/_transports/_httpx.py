@@ -16,6 +16,7 @@ from typing import Any, cast
 import httpx
 
 from cfaig._constants import DEFAULT_CONNECT_TIMEOUT, MAX_CONNECTIONS, MAX_KEEPALIVE_CONNECTIONS
+from cfaig._headers import HeaderValue, wire_headers
 from cfaig.config import GatewayConfig
 
 __all__ = ["AsyncHttpxPool", "SyncPool", "default_ssl_context", "gateway_headers"]
@@ -89,14 +90,19 @@ class SyncPool:
                     )
         return self._client
 
-    def send(self, method: str, url: str, headers: dict[str, str], body: bytes, *, stream: bool) -> httpx.Response:
+    def send(
+        self, method: str, url: str, headers: Mapping[str, HeaderValue], body: bytes, *, stream: bool
+    ) -> httpx.Response:
         """Send one request; without ``stream`` the body is read before returning."""
         client = self.client
         if not self._owned:
-            return client.send(client.build_request(method, url, headers=headers, content=body), stream=stream)
+            request = client.build_request(method, url, headers=wire_headers(headers), content=body)
+            return client.send(request, stream=stream)
         transport = self._transport
         assert transport is not None  # created with our client
-        request = httpx.Request(method, _url(url), headers=headers, content=body, extensions=self._extensions)
+        request = httpx.Request(
+            method, _url(url), headers=wire_headers(headers), content=body, extensions=self._extensions
+        )
         response = transport.handle_request(request)
         response.request = request
         if not stream:
@@ -132,10 +138,10 @@ class AsyncHttpxPool:
         return cls(client, owned=True)
 
     async def send(
-        self, method: str, url: str, headers: dict[str, str], body: bytes, *, stream: bool
+        self, method: str, url: str, headers: Mapping[str, HeaderValue], body: bytes, *, stream: bool
     ) -> httpx.Response:
         """Send one request; without ``stream`` the body is read before returning."""
-        request = self.client.build_request(method, url, headers=headers, content=body)
+        request = self.client.build_request(method, url, headers=wire_headers(headers), content=body)
         return await self.client.send(request, stream=stream)
 
     async def aclose(self) -> None:
