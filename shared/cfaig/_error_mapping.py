@@ -34,6 +34,7 @@ from cfaig.errors import (
     RateLimitError,
     RequestTooLargeError,
     ServerError,
+    SpendLimitError,
     UpstreamTimeoutError,
 )
 
@@ -56,10 +57,19 @@ _STATUS_CLASSES: dict[int, type[GatewayError]] = {
 
 _STATUS_HINTS: dict[int, str] = {
     401: "the provider rejected the key, or the gateway is authenticated and cf_aig_token is missing",
-    403: "the token lacks the permission for this request",
+    403: "the token lacks the permission for this request, or a gateway policy blocked it ('Access denied by "
+    "policy'): check the gateway's policies",
     404: "check the account id, the gateway id and the model name",
     429: "rate limited; the client retries with backoff up to max_retries",
 }
+"""Hints by status when the body has no documented code. 403: a token's permission, or a policy block
+(https://developers.cloudflare.com/ai-gateway/features/policies/)."""
+
+_SPEND_LIMIT_MESSAGES: tuple[str, ...] = ("spending limit exceeded", "spend limit exceeded")
+"""A 429 whose message starts so is a spend limit even without code 2045: the policies page shows
+``{"success": false, "error": {"message": "Spending limit exceeded"}}``
+(https://developers.cloudflare.com/ai-gateway/features/policies/)."""
+_SPEND_LIMIT_CODE = 2045
 
 
 def make_status_error(
@@ -83,8 +93,14 @@ def make_status_error(
     known = gateway_code(code)
 
     cls: type[GatewayError]
+    spend_limit = status_code == 429 and (
+        (known is not None and known.spend_limit)
+        or (message is not None and message.strip().lower().startswith(_SPEND_LIMIT_MESSAGES))
+    )
     if known is not None and known.blocked:
         cls = ContentBlockedError
+    elif spend_limit:
+        cls = SpendLimitError
     elif status_code in _STATUS_CLASSES:
         cls = _STATUS_CLASSES[status_code]
     elif status_code >= 500:
@@ -92,6 +108,8 @@ def make_status_error(
     else:
         cls = BadRequestError if status_code >= 400 else MalformedResponseError
 
+    if spend_limit and known is None:
+        known = gateway_code(_SPEND_LIMIT_CODE)
     if known is not None:
         hint: str | None = known.hint.format(gateway=gateway_id or "?")
     else:

@@ -69,7 +69,7 @@ def build(
     )
     if body.get("store") is False:
         body["input"] = _stateless(body["input"])
-    return body, {"options": call["options"], "fallbacks": call["fallbacks"]}
+    return body, {key: value for key, value in call.items() if key != "endpoint"}  # provider_keys too
 
 
 def _stateless(items: Sequence[Any]) -> list[Any]:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from cfaig import ChatRequest, parse_model
 from cfaig.errors import ConfigurationError
 from cfaig.integration.fields import GatewayFields
-from cfaig.integration.requests import chat_request, split_call_kwargs
+from cfaig.integration.requests import chat_request, pop_call_credentials, split_call_kwargs
 from cfaig.integration.tools import normalise_tool_choice
 from cfaig.providers import StructuredMethod, capabilities, known_model_size
 from langchain_cfaig import _convert, _tokens
@@ -143,7 +143,11 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
 
     @property
     def lc_secrets(self) -> dict[str, str]:
-        return {"cf_aig_token": "CF_AIG_TOKEN", "api_key": "CF_AIG_PROVIDER_API_KEY"}
+        return {
+            "cf_aig_token": "CF_AIG_TOKEN",
+            "api_key": "CF_AIG_PROVIDER_API_KEY",
+            "provider_keys": "CF_AIG_PROVIDER_KEYS",
+        }
 
     @classmethod
     def is_lc_serializable(cls) -> bool:
@@ -163,6 +167,12 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
         if self.fallbacks:
             params["fallbacks"] = list(self.fallbacks)
         return params
+
+    def _get_invocation_params(self, stop: list[str] | None = None, **kwargs: Any) -> dict[str, Any]:
+        """LangChain's record of a call (tracing, the cache key): a call's ``provider_keys`` only by name."""
+        if kwargs.get("provider_keys"):
+            kwargs["provider_keys"] = dict.fromkeys(pop_call_credentials(kwargs)["provider_keys"], "**********")
+        return super()._get_invocation_params(stop=stop, **kwargs)
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         """LangSmith's run parameters: the provider the gateway routes to, and its own model id without the
@@ -214,6 +224,7 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
     ) -> tuple[ChatRequest, dict[str, Any]]:
         """The ChatRequest and the core call's keyword arguments (options, fallbacks, endpoint)."""
         kwargs = {key: value for key, value in kwargs.items() if key not in _IGNORED_KWARGS}
+        credentials = pop_call_credentials(kwargs)
         options, fallbacks, endpoint, kwargs = split_call_kwargs(
             kwargs, defaults=self._gateway.options, fallbacks=self.fallbacks, endpoint=self.endpoint
         )
@@ -231,7 +242,7 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
             params["stop"] = [stops] if isinstance(stops, str) else list(stops)
         params.update(kwargs)
         request = chat_request(model, _convert.messages_to_params(messages), params, extra_body=self.model_kwargs)
-        call = {"options": options, "fallbacks": fallbacks or None, "endpoint": endpoint}
+        call = {"options": options, "fallbacks": fallbacks or None, "endpoint": endpoint, **credentials}
         return request, call
 
     def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field
 from cfaig import ChatCompletion, ChatCompletionChunk, ChatRequest, Endpoint
 from cfaig.errors import ConfigurationError
 from cfaig.integration.fields import GatewayFields
-from cfaig.integration.requests import chat_request, split_call_kwargs
+from cfaig.integration.requests import chat_request, masks_call_keys, pop_call_credentials, split_call_kwargs
 from cfaig.integration.tools import normalise_tool_choice
 from cfaig.providers import DEFAULT_CHAT_MODEL, capabilities, model_size
 from llamaindex_cfaig._convert import (
@@ -138,8 +138,10 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
     ) -> tuple[ChatRequest, dict[str, Any]]:
         """The ChatRequest for ``messages`` and the keyword arguments for the core client call."""
+        merged = {**self.additional_kwargs, **kwargs}
+        credentials = pop_call_credentials(merged)
         options, fallbacks, endpoint, params = split_call_kwargs(
-            {**self.additional_kwargs, **kwargs},
+            merged,
             defaults=self._gateway.options,
             fallbacks=self.fallbacks,
             endpoint=self.endpoint,
@@ -153,7 +155,7 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
             _check_messages(messages)  # a ConfigurationError naming the message, when that is the cause
             raise
         request = chat_request(self.model, wire, params)
-        call: dict[str, Any] = {"options": options, "endpoint": endpoint}
+        call: dict[str, Any] = {"options": options, "endpoint": endpoint, **credentials}
         if fallbacks:
             call["fallbacks"] = fallbacks
         return request, call
@@ -222,21 +224,25 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
 
         return gen()
 
+    @masks_call_keys
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Send ``messages``; gateway options, ``fallbacks`` and request parameters may be passed as kwargs."""
         return self._chat(messages, **kwargs)
 
+    @masks_call_keys
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         """Stream the answer: each response carries the whole message so far plus ``delta``."""
         return self._stream_chat(messages, **kwargs)
 
+    @masks_call_keys
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Async :meth:`chat`."""
         return await self._achat(messages, **kwargs)
 
+    @masks_call_keys
     @llm_chat_callback()
     async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
         """Async :meth:`stream_chat`: ``async for r in await llm.astream_chat(messages)``."""
@@ -244,21 +250,25 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
 
     # --- completion (derived from the undecorated chat helpers: one event pair per call) -------
 
+    @masks_call_keys
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         """Answer ``prompt`` sent as one user message."""
         return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
 
+    @masks_call_keys
     @llm_completion_callback()
     def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
         """Stream the answer to ``prompt``."""
         return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
 
+    @masks_call_keys
     @llm_completion_callback()
     async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         """Async :meth:`complete`."""
         return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
 
+    @masks_call_keys
     @llm_completion_callback()
     async def astream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseAsyncGen:
         """Async :meth:`stream_complete`."""

@@ -32,6 +32,7 @@ from cfaig.integration.clients import GatewayState
 from cfaig.integration.keywords import coerce_timeout, move_unknown_keywords
 from cfaig.model_ref import parse_model
 from cfaig.options import CustomCost, GatewayOptions, MetadataValue
+from cfaig.provider_keys import ProviderKeys
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -99,7 +100,7 @@ def _config_field(name: str) -> Any:
     read at construction (``None`` when unset, so the core's default applies); a secret is never shown."""
     core = GatewayConfig.model_fields[name]
     hidden: dict[str, Any] = {}
-    secret = SecretStr in typing.get_args(core.annotation)
+    secret = SecretStr in typing.get_args(core.annotation) or core.annotation is ProviderKeys
     if secret:
         hidden = {"exclude": True, "repr": False}
     description = _CONFIG_DOCS.get(name)
@@ -151,6 +152,9 @@ class GatewayFields(BaseModel):
     allow_insecure_http: bool = _config_field("allow_insecure_http")
     # custom domains (issue 11 part 6)
     gateway_url: str | None = _config_field("gateway_url")
+
+    # --- provider keys per provider (cfaig.GatewayConfig.provider_keys): never shown nor serialized ---
+    provider_keys: ProviderKeys | None = _config_field("provider_keys")
 
     # --- default gateway options (cfaig.GatewayOptions): headers, never body ------------------------
     cache_ttl: int | None = _option_field("cache_ttl")
@@ -232,9 +236,10 @@ class GatewayFields(BaseModel):
         """The core configuration the connection fields describe (raises ``ConfigurationError`` on bad input)."""
         values = {name: getattr(self, name) for name in CONFIG_FIELDS}
         if values["surface"] == "rest":
-            # As in the core: CF_AIG_PROVIDER_API_KEY and CF_AIG_GATEWAY_URL are not read on the REST surface, and
-            # its token comes from CLOUDFLARE_API_TOKEN before CF_AIG_TOKEN (the core reads them when not passed).
-            for name in ("api_key", "cf_aig_token", "gateway_url"):
+            # As in the core: CF_AIG_PROVIDER_API_KEY, CF_AIG_PROVIDER_KEYS and CF_AIG_GATEWAY_URL are not read on
+            # the REST surface, and its token comes from CLOUDFLARE_API_TOKEN before CF_AIG_TOKEN (the core reads
+            # them when not passed).
+            for name in ("api_key", "provider_keys", "cf_aig_token", "gateway_url"):
                 if name not in self.model_fields_set:
                     values[name] = None
         return GatewayConfig(**values)
