@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import traceback
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Final
 
 import httpx
 
@@ -234,7 +235,33 @@ def map_transport_errors(
         mapped = _transport_error(exc, provider, step)
         if mapped is None:
             raise
+        # The transport's own frames below this boundary (httpx/httpcore, aiohttp's writer) keep the request's
+        # bytes and header dicts as locals, which error trackers capture: clear them. The cause keeps its type,
+        # message and every file and line; only finished frames are cleared (running ones are skipped).
+        _clear_transport_frames(exc)
         raise scrub(mapped, secrets) from exc
+
+
+_TRANSPORT_MODULES: Final = ("httpx", "httpcore", "aiohttp", "h11", "anyio", "asyncio", "ssl", "socket")
+
+
+def _clear_transport_frames(exc: BaseException) -> None:
+    """Clear the locals of ``exc``'s finished frames, and of the transport errors it chains (aiohttp wraps the
+    write error that holds the request bytes), each once. The chain is followed only through transport errors:
+    an exception of the caller's own that was being handled when the call failed keeps its locals."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current is not exc and not (
+            isinstance(current, OSError) or type(current).__module__.partition(".")[0] in _TRANSPORT_MODULES
+        ):
+            continue
+        traceback.clear_frames(current.__traceback__)
+        pending += [current.__cause__, current.__context__]
 
 
 def _transport_error(exc: Exception, provider: str | None, step: int | None) -> GatewayError | None:
