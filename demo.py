@@ -80,7 +80,7 @@ def gateway() -> Iterator[Setup]:
             embed_model=os.environ.get("CFAIG_DEMO_EMBED_MODEL", "workers-ai/@cf/baai/bge-base-en-v1.5"),
         )
         return
-    from cfaig.testing import EMULATOR_ACCOUNT_ID, GatewayEmulator, serve
+    from cfaig.testing import EMULATOR_ACCOUNT_ID, EMULATOR_TOKEN, GatewayEmulator, serve
 
     emulator = GatewayEmulator()
     with serve(emulator) as server:
@@ -90,6 +90,7 @@ def gateway() -> Iterator[Setup]:
             note=EMULATED,
             fields={
                 "account_id": EMULATOR_ACCOUNT_ID,
+                "cf_aig_token": EMULATOR_TOKEN,  # Workers AI routes authenticate with the Cloudflare token
                 "base_url": server.base_url,
                 "api_base_url": server.api_base_url,
             },

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/run.py            # full run (~10 min on 2 cores), into build/bench/
     .venv/bin/python benchmarks/run.py --quick    # ~1-2 min smoke run, into build/bench/
     .venv/bin/python benchmarks/run.py --save     # a full run that replaces the committed benchmarks/results/
+    .venv/bin/python benchmarks/run.py --sweeps [--quick] [--save]   # the scaling sweeps (scaling.md/.png)
 
 Every client talks to the same loopback server (benchmarks/server.py, a separate process), clients are
 interleaved A B A B over several rounds, and medians (and p99 of per-call latency) are reported.
@@ -19,6 +20,7 @@ import gc
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -51,6 +53,8 @@ CHAT_MODEL = "openai/gpt-5-mini"
 EMBED_MODEL = "openai/text-embedding-3-small"
 ACCOUNT = "bench"
 perf = time.perf_counter
+cpu = time.process_time
+"""CPU seconds of this process (the server is another): what the "vs limit" ratios compare."""
 
 
 @dataclass
@@ -204,6 +208,24 @@ def make_li_ours(server: Server) -> Any:
     return CloudflareAIGatewayLLM(account_id=ACCOUNT, base_url=server.v1, model=CHAT_MODEL)
 
 
+def make_lc_floor(server: Server) -> Any:
+    from floors import NoopChatModel
+
+    return NoopChatModel()
+
+
+def make_li_floor(server: Server) -> Any:
+    from floors import NoopLLM
+
+    return NoopLLM()
+
+
+LC_FLOOR = "LangChain floor (no-op BaseChatModel)"
+LI_FLOOR = "LlamaIndex floor (no-op FunctionCallingLLM)"
+LC_EMBED_FLOOR = "LangChain floor (no-op Embeddings)"
+LI_EMBED_FLOOR = "LlamaIndex floor (no-op BaseEmbedding)"
+
+
 # sync invoke: name -> factory(server) -> call()
 def sync_clients() -> dict[str, Callable[[Server], Callable[[], Any]]]:
     def bare_httpx(server: Server) -> Callable[[], Any]:
@@ -240,6 +262,14 @@ def sync_clients() -> dict[str, Callable[[Server], Callable[[], Any]]]:
         llm, msgs = make_li_ours(server), _li_messages(PROMPT)
         return lambda: llm.chat(msgs).message.content
 
+    def lc_floor(server: Server) -> Callable[[], Any]:
+        llm, msgs = make_lc_floor(server), _lc_messages(PROMPT)
+        return lambda: llm.invoke(msgs).content
+
+    def li_floor(server: Server) -> Callable[[], Any]:
+        llm, msgs = make_li_floor(server), _li_messages(PROMPT)
+        return lambda: llm.chat(msgs).message.content
+
     return {
         "httpx (bare)": bare_httpx,
         "ChatOpenAI": chat_openai,
@@ -247,6 +277,8 @@ def sync_clients() -> dict[str, Callable[[Server], Callable[[], Any]]]:
         "cfaig core": core,
         "ChatCloudflareAIGateway": lc_ours,
         "CloudflareAIGatewayLLM": li_ours,
+        LC_FLOOR: lc_floor,
+        LI_FLOOR: li_floor,
     }
 
 
@@ -342,6 +374,22 @@ def async_clients() -> dict[str, Callable[[Server], tuple[Callable[[], Any], Cal
 
         return call, _noop
 
+    def lc_floor(server: Server) -> tuple[Callable[[], Any], Callable[[], Any]]:
+        llm, msgs = make_lc_floor(server), _lc_messages(PROMPT)
+
+        async def call() -> Any:
+            return (await llm.ainvoke(msgs)).content
+
+        return call, _noop
+
+    def li_floor(server: Server) -> tuple[Callable[[], Any], Callable[[], Any]]:
+        llm, msgs = make_li_floor(server), _li_messages(PROMPT)
+
+        async def call() -> Any:
+            return (await llm.achat(msgs)).message.content
+
+        return call, _noop
+
     return {
         "httpx (bare)": bare_httpx,
         "aiohttp (bare)": bare_aiohttp,
@@ -352,6 +400,8 @@ def async_clients() -> dict[str, Callable[[Server], tuple[Callable[[], Any], Cal
         "cfaig core + httpx pool 20": core_with(transport=_tuned_httpx_transport),
         "ChatCloudflareAIGateway": lc_ours,
         "CloudflareAIGatewayLLM": li_ours,
+        LC_FLOOR: lc_floor,
+        LI_FLOOR: li_floor,
     }
 
 
@@ -396,6 +446,14 @@ def stream_clients() -> dict[str, Callable[[Server, int], Callable[[], Any]]]:
         llm, msgs = make_li_ours(server), _li_messages(f"__stream_chunks__ {k}")
         return lambda: llm.stream_chat(msgs)
 
+    def lc_floor(server: Server, k: int) -> Callable[[], Any]:
+        llm, msgs = make_lc_floor(server), _lc_messages(f"__stream_chunks__ {k}")
+        return lambda: llm.stream(msgs)
+
+    def li_floor(server: Server, k: int) -> Callable[[], Any]:
+        llm, msgs = make_li_floor(server), _li_messages(f"__stream_chunks__ {k}")
+        return lambda: llm.stream_chat(msgs)
+
     return {
         "httpx (bare)": bare_httpx,
         "ChatOpenAI": chat_openai,
@@ -403,6 +461,8 @@ def stream_clients() -> dict[str, Callable[[Server, int], Callable[[], Any]]]:
         "cfaig core": core,
         "ChatCloudflareAIGateway": lc_ours,
         "CloudflareAIGatewayLLM": li_ours,
+        LC_FLOOR: lc_floor,
+        LI_FLOOR: li_floor,
     }
 
 
@@ -462,6 +522,16 @@ def embed_clients() -> dict[str, Callable[[Server, int], Callable[[list[str]], A
         emb = CloudflareAIGatewayEmbedding(account_id=ACCOUNT, base_url=server.v1, model=EMBED_MODEL)
         return emb.get_text_embedding_batch
 
+    def lc_floor(server: Server, batch: int) -> Callable[[list[str]], Any]:
+        from floors import NoopEmbeddings
+
+        return NoopEmbeddings().embed_documents
+
+    def li_floor(server: Server, batch: int) -> Callable[[list[str]], Any]:
+        from floors import NoopEmbedding
+
+        return NoopEmbedding().get_text_embedding_batch
+
     return {
         "httpx (bare)": bare_httpx,
         "OpenAIEmbeddings": openai_embeddings,
@@ -469,6 +539,8 @@ def embed_clients() -> dict[str, Callable[[Server, int], Callable[[list[str]], A
         "cfaig core": core,
         "CloudflareAIGatewayEmbeddings": lc_ours,
         "CloudflareAIGatewayEmbedding": li_ours,
+        LC_EMBED_FLOOR: lc_floor,
+        LI_EMBED_FLOOR: li_floor,
     }
 
 
@@ -477,6 +549,11 @@ CLASS_IMPORTS = {
     "llamaindex": ("first use: CloudflareAIGatewayLLM", "first use: OpenAILike"),
 }
 """The cold-import rows compared in the ratios and targets: a class's first use, ours vs the peer's."""
+BASE_IMPORTS = {
+    "langchain": "base class: langchain_core BaseChatModel",
+    "llamaindex": "base class: llama_index FunctionCallingLLM",
+}
+"""The cold-import rows of the frameworks' base classes: ours may cost at most 150 ms more."""
 
 IMPORTS = {
     "httpx (bare)": "httpx",
@@ -493,6 +570,9 @@ IMPORTS = {
     CLASS_IMPORTS["langchain"][1]: "from langchain_openai import ChatOpenAI",
     CLASS_IMPORTS["llamaindex"][0]: "from llamaindex_cfaig import CloudflareAIGatewayLLM",
     CLASS_IMPORTS["llamaindex"][1]: "from llama_index.llms.openai_like import OpenAILike",
+    # the framework's own base class: what any integration pays before its first line
+    BASE_IMPORTS["langchain"]: "from langchain_core.language_models import BaseChatModel",
+    BASE_IMPORTS["llamaindex"]: "from llama_index.core.llms.function_calling import FunctionCallingLLM",
 }
 
 
@@ -534,6 +614,7 @@ class Row:
     latencies_ms: list[float] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     skipped: str | None = None
+    cpu_us: list[float] = field(default_factory=list)  # client CPU µs per unit (call, chunk, text), per sample
 
     @property
     def median(self) -> float:
@@ -607,12 +688,13 @@ class Bench:
                         continue
                     lat = rows[name].latencies_ms
 
-                    def run(call: Callable[[], Any] = call, lat: list[float] = lat) -> float:
-                        t_start = perf()
+                    def run(call: Callable[[], Any] = call, lat: list[float] = lat, row: Row = rows[name]) -> float:
+                        c_start, t_start = cpu(), perf()
                         for _ in range(block):
                             t0 = perf()
                             call()
                             lat.append((perf() - t0) * 1e3)
+                        row.cpu_us.append((cpu() - c_start) * 1e6 / block)
                         return (perf() - t_start) * 1e3 / block
 
                     rows[name].samples.append(self._server_window("sync invoke", name, run))
@@ -631,8 +713,9 @@ class Bench:
             name: self._setup(rows, name, lambda f=f: f(self.server)) for name, f in clients.items()
         }
 
-        async def drive(call: Callable[[], Any], total: int, lat: list[float] | None) -> float:
+        async def drive(call: Callable[[], Any], total: int, lat: list[float] | None, row: Row | None = None) -> float:
             it = iter(range(total))
+            c0 = cpu()
 
             async def worker() -> None:
                 for _ in it:
@@ -643,7 +726,10 @@ class Bench:
 
             t0 = perf()
             await asyncio.gather(*(worker() for _ in range(conc)))
-            return total / (perf() - t0)
+            rate = total / (perf() - t0)
+            if row is not None:
+                row.cpu_us.append((cpu() - c0) * 1e6 / total)
+            return rate
 
         for name, pair in calls.items():
             if pair is None:
@@ -662,7 +748,7 @@ class Bench:
                 gc.collect()
                 row.samples.append(
                     self._server_window(
-                        wl, name, lambda: self.loop.run_until_complete(drive(pair[0], n, row.latencies_ms))
+                        wl, name, lambda: self.loop.run_until_complete(drive(pair[0], n, row.latencies_ms, row))
                     )
                 )
             print(
@@ -701,7 +787,7 @@ class Bench:
                     row = rows[name]
 
                     def run(fn: Callable[[], Any] = fn, row: Row = row) -> float:
-                        t0 = perf()
+                        c0, t0 = cpu(), perf()
                         first = None
                         count = 0
                         for _chunk in fn():
@@ -709,6 +795,7 @@ class Bench:
                                 first = perf()
                             count += 1
                         dt = perf() - t0
+                        row.cpu_us.append((cpu() - c0) * 1e6 / k)
                         row.latencies_ms.append(((first or perf()) - t0) * 1e3)  # time to first chunk
                         row.extra["items_yielded"] = count
                         return k / dt
@@ -745,9 +832,10 @@ class Bench:
                 row = rows[name]
 
                 def run(fn: Callable[[list[str]], Any] = fn, row: Row = row) -> float:
-                    t0 = perf()
+                    c0, t0 = cpu(), perf()
                     vecs = fn(texts)
                     dt = perf() - t0
+                    row.cpu_us.append((cpu() - c0) * 1e6 / n)
                     assert len(vecs) == n
                     row.latencies_ms.append(dt * 1e3)
                     return n / dt
@@ -766,7 +854,7 @@ class Bench:
             for name, mod in IMPORTS.items():
                 if rows[name].skipped:
                     continue
-                t0 = perf()
+                t0, c0 = perf(), _children_cpu()
                 proc = subprocess.run(
                     [
                         sys.executable,
@@ -779,12 +867,13 @@ class Bench:
                     capture_output=True,
                     text=True,
                 )
-                dt = perf() - t0
+                dt, child_cpu = perf() - t0, _children_cpu() - c0
                 if proc.returncode != 0:
                     rows[name].skipped = (proc.stderr.strip().splitlines() or ["failed"])[-1][:160]
                     print(f"  skip {name}: {rows[name].skipped}", flush=True)
                     continue
                 rows[name].samples.append(dt)
+                rows[name].cpu_us.append(child_cpu * 1e6)  # the child's own CPU: what load on the machine spares
         # the interpreter alone, to subtract if wanted
         t = []
         for _ in range(self.sizes.import_reps):
@@ -917,9 +1006,162 @@ def _get(bench: Bench, workload_prefix: str, client: str) -> float | None:
     return None
 
 
+@dataclass(frozen=True)
+class LimitPath:
+    """A path compared against its limit: client CPU per unit, ``limit = bare transport + framework floor``."""
+
+    label: str
+    workload: str  # prefix of the workload name
+    bare: str
+    unit: str
+    floors: dict[str, str]  # framework -> its no-op floor row
+    target: float | None  # at most this many times the limit (None: reported only)
+
+
+FRAMEWORK_OF = {
+    "ChatCloudflareAIGateway": "LangChain",
+    "ChatOpenAI": "LangChain",
+    "CloudflareAIGatewayEmbeddings": "LangChain",
+    "OpenAIEmbeddings": "LangChain",
+    "CloudflareAIGatewayLLM": "LlamaIndex",
+    "OpenAILike": "LlamaIndex",
+    "CloudflareAIGatewayEmbedding": "LlamaIndex",
+    "OpenAIEmbedding (LI)": "LlamaIndex",
+}
+PEER_OF = {
+    "ChatCloudflareAIGateway": "ChatOpenAI",
+    "CloudflareAIGatewayLLM": "OpenAILike",
+    "CloudflareAIGatewayEmbeddings": "OpenAIEmbeddings",
+    "CloudflareAIGatewayEmbedding": "OpenAIEmbedding (LI)",
+}
+OURS = ("cfaig core", *PEER_OF)
+CHAT_FLOORS = {"LangChain": LC_FLOOR, "LlamaIndex": LI_FLOOR}
+LIMIT_PATHS = [
+    LimitPath("sync call", "sync invoke", "httpx (bare)", "µs/call", CHAT_FLOORS, 1.1),
+    LimitPath("async call", "async invoke", "aiohttp (bare)", "µs/call", CHAT_FLOORS, 1.2),
+    LimitPath("per streamed chunk", "stream", "httpx (bare)", "µs/chunk", CHAT_FLOORS, 1.2),
+    LimitPath(
+        "per embedded text",
+        "embeddings",
+        "httpx (bare)",
+        "µs/text",
+        {"LangChain": LC_EMBED_FLOOR, "LlamaIndex": LI_EMBED_FLOOR},
+        None,
+    ),
+]
+
+
+def _cpu_rows(bench: Bench, prefix: str) -> dict[str, Row]:
+    for wl, rows in bench.rows.items():
+        if wl.startswith(prefix):
+            return {n: r for n, r in rows.items() if r.cpu_us and not r.skipped}
+    return {}
+
+
+def limit_ratio(rows: dict[str, Row], client: str, bare: str, floor: str | None) -> tuple[float, float, float] | None:
+    """(client CPU, limit CPU, ratio): medians of the per-sample ratios (samples are interleaved, so a burst
+    of outside load hits the client, the bare transport and the floor of one sample alike)."""
+    if client not in rows or bare not in rows or (floor is not None and floor not in rows):
+        return None
+    mine, base = rows[client].cpu_us, rows[bare].cpu_us
+    extra = rows[floor].cpu_us if floor is not None else [0.0] * len(base)
+    ours_med = statistics.median(mine)
+    limit_med = statistics.median(base) + statistics.median(extra)
+    if len(mine) == len(base) == len(extra):
+        ratio = statistics.median(m / (b + f) for m, b, f in zip(mine, base, extra))
+    else:
+        ratio = ours_med / limit_med
+    return ours_med, limit_med, ratio
+
+
+def limits_table(bench: Bench) -> list[str]:
+    lines = [
+        "| path | client | CPU | limit (bare + floor) | vs limit | peer CPU | vs peer |",
+        "|---|---|---:|---|---:|---:|---:|",
+    ]
+    for path in LIMIT_PATHS:
+        rows = _cpu_rows(bench, path.workload)
+        if path.bare not in rows:
+            continue
+        floors = set(path.floors.values())
+        for name, row in rows.items():
+            if name == path.bare or name in floors or name.startswith(("httpx", "aiohttp")):
+                continue
+            framework = FRAMEWORK_OF.get(name)
+            floor = path.floors.get(framework) if framework else None
+            got = limit_ratio(rows, name, path.bare, floor)
+            if got is None:
+                continue
+            mine, limit, ratio = got
+            base = statistics.median(rows[path.bare].cpu_us)
+            floor_txt = f" + {statistics.median(rows[floor].cpu_us):,.1f}" if floor else " + 0"
+            peer = PEER_OF.get(name)
+            peer_cpu = vs_peer = ""
+            if peer in rows:
+                p = statistics.median(rows[peer].cpu_us)
+                peer_cpu, vs_peer = f"{p:,.1f}", f"{mine / p:.2f}x"
+            lines.append(
+                f"| {path.label} ({path.unit}) | {name} | {mine:,.1f} | {limit:,.1f} = {base:,.1f}{floor_txt} "
+                f"| {ratio:.2f}x | {peer_cpu} | {vs_peer} |"
+            )
+    return lines
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _import_overheads(bench: Bench) -> list[tuple[str, float, float]]:
+    """(framework, our class's first-use import, its base class's import), seconds of the child's CPU (the
+    median over repetitions; wall time when CPU was not measured): CPU, unlike wall time, does not grow when
+    other work shares the machine."""
+    out = []
+    rows = bench.rows.get("cold import", {})
+    for framework, base in BASE_IMPORTS.items():
+        a, b = rows.get(CLASS_IMPORTS[framework][0]), rows.get(base)
+        if a is None or b is None or not a.samples or not b.samples or a.skipped or b.skipped:
+            continue
+        if a.cpu_us and b.cpu_us:
+            out.append((framework, statistics.median(a.cpu_us) / 1e6, statistics.median(b.cpu_us) / 1e6))
+        else:
+            out.append((framework, a.median, b.median))
+    return out
+
+
 def targets(bench: Bench) -> list[tuple[str, str, str, float | None, str]]:
     """(target, status, detail, value, rule) per target."""
     out = []
+    for path in LIMIT_PATHS:
+        rows = _cpu_rows(bench, path.workload)
+        if path.target is None:
+            continue
+        for name in PEER_OF:
+            framework = FRAMEWORK_OF[name]
+            got = limit_ratio(rows, name, path.bare, path.floors[framework])
+            if got is None:
+                continue
+            r = got[2]
+            out.append(
+                (
+                    f"{path.label} CPU: {name} <= {path.target}x limit",
+                    "PASS" if r <= path.target else "MISS",
+                    f"{got[0]:,.1f} / ({path.bare} + {framework} floor = {got[1]:,.1f}) {path.unit} = {r:.2f}x",
+                    r,
+                    f"<= {path.target}x",
+                )
+            )
+    for framework, ours, base in _import_overheads(bench):
+        over = (ours - base) * 1e3
+        out.append(
+            (
+                f"cold import (child CPU), {framework} class <= 150 ms over its base class",
+                "PASS" if over <= 150 else "MISS",
+                f"{ours * 1e3:.0f} ms - {base * 1e3:.0f} ms = {over:+.0f} ms",
+                over,
+                "<= 150 ms",
+            )
+        )
 
     def ratio(wl: str, a: str, b: str, op: str, limit: float, label: str, invert: bool = False) -> None:
         va, vb = _get(bench, wl, a), _get(bench, wl, b)
@@ -984,6 +1226,16 @@ def targets(bench: Bench) -> list[tuple[str, str, str, float | None, str]]:
         2,
         "embeddings texts/s: LangChain class >= 2x OpenAIEmbeddings",
     )
+    ratio(
+        "embeddings",
+        "CloudflareAIGatewayEmbedding",
+        "OpenAIEmbedding (LI)",
+        ">=",
+        2,
+        "embeddings texts/s: LlamaIndex class >= 2x OpenAIEmbedding",
+    )
+    for name in ("CloudflareAIGatewayEmbeddings", "CloudflareAIGatewayEmbedding"):
+        ratio("embeddings", name, "httpx (bare)", ">=", 0.9, f"embeddings texts/s: {name} >= 0.9x bare httpx")
     for framework, (ours, peer) in CLASS_IMPORTS.items():
         ratio("cold import", ours, peer, "<=", 0.7, f"cold import, {framework} class's first use <= 0.7x the peer's")
     v = _get(bench, "cold import", "cfaig core")
@@ -1080,6 +1332,21 @@ def render(bench: Bench, meta: dict[str, Any]) -> str:
                 f"| {wl} | {name} | {fmt(med)} | {row.unit} | {p99} | {vs} | {'' if srv is None else f'{srv * 100:.0f}%'} |"
             )
     lines.append("")
+    lines.append("## Against the limit (client CPU per unit)")
+    lines.append("")
+    lines.append(
+        "limit = the bare transport (httpx for sync and streams, aiohttp for async) + the framework floor (a no-op "
+        "model of the framework, `benchmarks/floors.py`); CPU is this process's (`time.process_time`), the server "
+        "being another; ratios are medians of per-round ratios (rounds interleave the clients)."
+    )
+    lines.append("")
+    lines.extend(limits_table(bench))
+    for framework, ours, base in _import_overheads(bench):
+        lines.append(
+            f"- cold import (child CPU), {framework}: {CLASS_IMPORTS[framework][0]} {ours * 1e3:.0f} ms vs "
+            f"{BASE_IMPORTS[framework]} {base * 1e3:.0f} ms: {(ours - base) * 1e3:+.0f} ms"
+        )
+    lines.append("")
     lines.append("## Ratios")
     lines.append("")
     pairs = [
@@ -1138,7 +1405,7 @@ def chart(bench: Bench, path: Path) -> None:
             "#f6821f"
             if ("cfaig" in n.lower() or "cloudflare" in n.lower())
             else "#7f7f7f"
-            if "bare" in n or "python" in n
+            if "bare" in n or "python" in n or "floor" in n
             else "#4c72b0"
             for n in names
         ]
@@ -1162,7 +1429,17 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="~1-2 minute smoke run (fewer calls and rounds)")
     parser.add_argument("--rounds", type=int, help="override the number of interleaved rounds")
-    parser.add_argument("--only", help="comma-separated workloads: sync,async,stream,embed,import,construct,rss")
+    parser.add_argument(
+        "--only",
+        help="comma-separated workloads: sync,async,stream,embed,import,construct,rss "
+        "(with --sweeps: history,stream,tools,embed,async,threads)",
+    )
+    parser.add_argument(
+        "--sweeps",
+        action="store_true",
+        help="run the scaling sweeps instead (benchmarks/sweeps.py): history, stream length, tools, embeddings, "
+        "async concurrency, threads; writes scaling.md/.json/.png (--quick: small sizes)",
+    )
     parser.add_argument("--dim", type=int, default=64, help="embedding dimension served (default 64)")
     parser.add_argument("--out", help=f"output directory (default {SCRATCH.relative_to(ROOT)}, untracked)")
     parser.add_argument(
@@ -1193,6 +1470,11 @@ def main() -> None:
         rss_child(args.rss_child, args.port, n1, n2)
         return
 
+    if args.sweeps:
+        import sweeps
+
+        sweeps.main(output_dir(args), args.quick, set(args.only.split(",")) if args.only else None, args.dim)
+        return
     sizes = QUICK if args.quick else FULL
     if args.rounds:
         sizes.rounds = args.rounds
@@ -1259,6 +1541,7 @@ def main() -> None:
                     "p50_ms": None if not r.latencies_ms else pct(r.latencies_ms, 0.5),
                     "extra": r.extra,
                     "skipped": r.skipped,
+                    "cpu_us": r.cpu_us,
                 }
                 for name, r in rows.items()
             }

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-from cfaig.testing import GatewayEmulator
+from cfaig.testing import EmulatorServer, GatewayEmulator
+from tests.provider_keys import ANTHROPIC_KEY, OPENAI_KEY
 
 settings.register_profile(
     "cfaig",
@@ -28,6 +29,14 @@ settings.load_profile("cfaig")
 def emu(cfaig_emulator: GatewayEmulator) -> GatewayEmulator:
     """Our tests' short name for the plugin's fresh in-process emulator (``cfaig.testing.pytest_plugin``)."""
     return cfaig_emulator
+
+
+@pytest.fixture
+def keyed_gateway(cfaig_gateway: EmulatorServer) -> EmulatorServer:
+    """The session's loopback emulator, knowing ``OPENAI_KEY`` as OpenAI's and ``ANTHROPIC_KEY`` as Anthropic's
+    (``cfaig_gateway`` restores the keys it knew after the test)."""
+    cfaig_gateway.emulator.set_provider_keys({"openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY})
+    return cfaig_gateway
 
 
 @pytest.fixture

@@ -61,6 +61,7 @@ class BaseClient:
                     for secret in (self.config.cf_aig_token, self.config.api_key)
                     if secret is not None
                 ),
+                *self.config.provider_keys.secret_values(),
                 *access,
             ]
         )
@@ -98,6 +99,7 @@ class BaseClient:
         fallbacks: Sequence[str] | None,
         stream: bool,
         endpoint: Endpoint,
+        provider_keys: Mapping[str, Any] | None = None,
     ) -> PreparedRequest:
         return self._builder.chat(
             request,
@@ -105,6 +107,7 @@ class BaseClient:
             fallbacks=fallbacks,
             stream=stream,
             endpoint=endpoint,
+            provider_keys=provider_keys,
         )
 
     def describe_chat(
@@ -114,12 +117,13 @@ class BaseClient:
         options: GatewayOptions | Mapping[str, Any] | None = None,
         fallbacks: Sequence[str] | None = None,
         endpoint: Endpoint = "unified",
+        provider_keys: Mapping[str, Any] | None = None,
     ) -> RequestPreview:
         """Where :meth:`chat` would send ``request`` and with which headers, credentials masked; no I/O.
 
         Raises the same :class:`ConfigurationError` ``chat`` would, before any request.
         """
-        return self._prepare_chat(request, options, fallbacks, False, endpoint).preview()
+        return self._prepare_chat(request, options, fallbacks, False, endpoint, provider_keys).preview()
 
     @staticmethod
     def _embedding_batches(
@@ -179,7 +183,7 @@ class BaseClient:
         step: int,
     ) -> _T:
         meta, content_type = self._meta(response, prepared, step)
-        with map_transport_errors(secrets=self._secrets):  # a 2xx body may echo a key: scrubbed there
+        with map_transport_errors(secrets=self.secrets_for(prepared)):  # a 2xx body may echo a key: scrubbed there
             return parse(body, content_type, meta)
 
     def _error(
@@ -206,7 +210,12 @@ class BaseClient:
 
     def _decoder(self, response: httpx.Response, prepared: PreparedRequest, step: int) -> StreamDecoder:
         meta, _ = self._meta(response, prepared, step)
-        return StreamDecoder(meta, provider=prepared.targets[step].provider, secrets=self._secrets)
+        return StreamDecoder(meta, provider=prepared.targets[step].provider, secrets=self.secrets_for(prepared))
+
+    def secrets_for(self, prepared: PreparedRequest) -> Secrets:
+        """Every credential value a request may carry (the configuration's and the call's own keys), to
+        scrub from what its errors show (masked in a repr, like the client's own)."""
+        return Secrets((*self._secrets, *prepared.secrets)) if prepared.secrets else self._secrets
 
     def _probe_answer(
         self, outcome: httpx.Response | GatewayError, prepared: PreparedRequest

@@ -97,7 +97,7 @@ class GatewayClient(BaseClient):
         target = attempt.target
         budget = stream or self._attempt_budget()
         try:
-            with map_transport_errors(provider=target.provider, step=attempt.step, secrets=self._secrets):
+            with map_transport_errors(provider=target.provider, step=attempt.step, secrets=self.secrets_for(prepared)):
                 response = self._pool.send(
                     prepared.method, target.url, target.headers, target.body, stream=stream is not None, budget=budget
                 )
@@ -120,14 +120,16 @@ class GatewayClient(BaseClient):
         options: GatewayOptions | Mapping[str, Any] | None = None,
         fallbacks: Sequence[str] | None = None,
         endpoint: Endpoint = "unified",
+        provider_keys: Mapping[str, Any] | None = None,
     ) -> ChatCompletion:
         """Send a chat completion and return the answer with ``.gateway`` metadata.
 
         ``fallbacks``: further model strings tried in order if the first fails (one Universal-endpoint
         request on the gateway host; client-side on the REST surface). ``.gateway.step`` and
-        ``.gateway.served_by`` tell which one answered.
+        ``.gateway.served_by`` tell which one answered. ``provider_keys``: this call's keys per provider, over
+        the configuration's (each target sends only its own provider's key: :class:`cfaig.GatewayConfig`).
         """
-        prepared = self._prepare_chat(request, options, fallbacks, False, endpoint)
+        prepared = self._prepare_chat(request, options, fallbacks, False, endpoint, provider_keys)
         response, step = self._run(prepared)
         return self._parse(parse_chat, self._read(response), response, prepared, step)
 
@@ -139,6 +141,7 @@ class GatewayClient(BaseClient):
         fallbacks: Sequence[str] | None = None,
         endpoint: Endpoint = "unified",
         stream_timeout: float | None = None,
+        provider_keys: Mapping[str, Any] | None = None,
     ) -> ChatStream:
         """Open a streamed chat completion. Errors until the response headers are retried like ``chat``;
         once a 2xx stream is open nothing is retried silently. Iterate it, or use it as a context manager.
@@ -146,15 +149,21 @@ class GatewayClient(BaseClient):
         ``stream_timeout``: seconds the whole stream may take from this call (default: the config's, else no
         total); ``timeout`` bounds every wait between bytes."""
         budget = self._stream_budget(stream_timeout)
-        prepared = self._prepare_chat(request, options, fallbacks, True, endpoint)
+        prepared = self._prepare_chat(request, options, fallbacks, True, endpoint, provider_keys)
         response, step = self._run(prepared, stream=budget)
         return ChatStream(response, self._decoder(response, prepared, step), budget)
 
     def embed(
-        self, request: EmbeddingRequest, *, options: GatewayOptions | Mapping[str, Any] | None = None
+        self,
+        request: EmbeddingRequest,
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        provider_keys: Mapping[str, Any] | None = None,
     ) -> EmbeddingResponse:
         """Embed one text or a list of texts through the provider's OpenAI-compatible embeddings endpoint."""
-        prepared = self._builder.embeddings(request, options=GatewayOptions.coerce(options))
+        prepared = self._builder.embeddings(
+            request, options=GatewayOptions.coerce(options), provider_keys=provider_keys
+        )
         response, step = self._run(prepared)
         return self._parse(self._embeddings_parser(request), self._read(response), response, prepared, step)
 
@@ -169,6 +178,7 @@ class GatewayClient(BaseClient):
         encoding_format: Literal["float", "base64"] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         options: GatewayOptions | Mapping[str, Any] | None = None,
+        provider_keys: Mapping[str, Any] | None = None,
     ) -> list[list[float]]:
         """Embed any number of texts: batches of at most ``batch_size`` (clamped to the provider's limit),
         up to ``max_concurrency`` in flight on worker threads, vectors in input order. ``[]`` sends nothing.
@@ -176,10 +186,14 @@ class GatewayClient(BaseClient):
         batches = self._embedding_batches(model, texts, batch_size, dimensions, encoding_format, extra_body)
         coerced = GatewayOptions.coerce(options)
         if len(batches) <= 1 or max_concurrency <= 1:
-            results = [self.embed(batch, options=coerced).vectors for batch in batches]
+            results = [self.embed(batch, options=coerced, provider_keys=provider_keys).vectors for batch in batches]
         else:
             with ThreadPoolExecutor(max_workers=min(max_concurrency, len(batches))) as pool:
-                results = list(pool.map(lambda batch: self.embed(batch, options=coerced).vectors, batches))
+                results = list(
+                    pool.map(
+                        lambda batch: self.embed(batch, options=coerced, provider_keys=provider_keys).vectors, batches
+                    )
+                )
         return [vector for result in results for vector in result]
 
     def responses(
@@ -188,13 +202,16 @@ class GatewayClient(BaseClient):
         *,
         options: GatewayOptions | Mapping[str, Any] | None = None,
         fallbacks: Sequence[str] | None = None,
+        provider_keys: Mapping[str, Any] | None = None,
     ) -> ResponsesResult:
         """Call the OpenAI Responses API: ``{gateway}/openai/responses`` for ``openai/...`` models on the gateway
         host, ``/ai/v1/responses`` on the REST surface. Retries, ``fallbacks`` and ``.gateway`` as for
         :meth:`chat`; a ``failed`` response raises its typed error."""
         from cfaig._responses_stream import read_result
 
-        prepared = self._builder.responses(request, options=GatewayOptions.coerce(options), fallbacks=fallbacks)
+        prepared = self._builder.responses(
+            request, options=GatewayOptions.coerce(options), fallbacks=fallbacks, provider_keys=provider_keys
+        )
         response, step = self._run(prepared)
         return read_result(self, self._read(response), response, prepared, step)
 
@@ -205,6 +222,7 @@ class GatewayClient(BaseClient):
         options: GatewayOptions | Mapping[str, Any] | None = None,
         fallbacks: Sequence[str] | None = None,
         stream_timeout: float | None = None,
+        provider_keys: Mapping[str, Any] | None = None,
     ) -> ResponsesStream:
         """Open a streamed Responses API call: typed events, ``.accumulator`` and ``get_final_response()``.
         Errors until the response headers are retried like :meth:`responses`; a stream cut before
@@ -213,7 +231,11 @@ class GatewayClient(BaseClient):
 
         budget = self._stream_budget(stream_timeout)
         prepared = self._builder.responses(
-            request, options=GatewayOptions.coerce(options), fallbacks=fallbacks, stream=True
+            request,
+            options=GatewayOptions.coerce(options),
+            fallbacks=fallbacks,
+            stream=True,
+            provider_keys=provider_keys,
         )
         response, step = self._run(prepared, stream=budget)
         return ResponsesStream(response, open_decoder(self, response, prepared, step), budget)
@@ -328,7 +350,7 @@ class AsyncGatewayClient(BaseClient):
         target = attempt.target
         budget = stream or self._attempt_budget()
         try:
-            with map_transport_errors(provider=target.provider, step=attempt.step, secrets=self._secrets):
+            with map_transport_errors(provider=target.provider, step=attempt.step, secrets=self.secrets_for(prepared)):
                 sending: Awaitable[httpx.Response | AiohttpResponse] = pool.send(
                     prepared.method, target.url, target.headers, target.body, stream=stream is not None, budget=budget
                 )
@@ -357,9 +379,10 @@ class AsyncGatewayClient(BaseClient):
         options: GatewayOptions | Mapping[str, Any] | None = None,
         fallbacks: Sequence[str] | None = None,
         endpoint: Endpoint = "unified",
+        provider_keys: Mapping[str, Any] | None = None,
     ) -> ChatCompletion:
         """Async :meth:`GatewayClient.chat`."""
-        prepared = self._prepare_chat(request, options, fallbacks, False, endpoint)
+        prepared = self._prepare_chat(request, options, fallbacks, False, endpoint, provider_keys)
         response, step = await self._run(prepared)
         body = await self._read(response)
         return self._parse(parse_chat, body, response, prepared, step)
@@ -372,18 +395,25 @@ class AsyncGatewayClient(BaseClient):
         fallbacks: Sequence[str] | None = None,
         endpoint: Endpoint = "unified",
         stream_timeout: float | None = None,
+        provider_keys: Mapping[str, Any] | None = None,
     ) -> AsyncChatStream:
         """Async :meth:`GatewayClient.stream_chat`: ``async for chunk in await client.stream_chat(...)``."""
         budget = self._stream_budget(stream_timeout)
-        prepared = self._prepare_chat(request, options, fallbacks, True, endpoint)
+        prepared = self._prepare_chat(request, options, fallbacks, True, endpoint, provider_keys)
         response, step = await self._run(prepared, stream=budget)
         return AsyncChatStream(response, self._decoder(response, prepared, step), budget)
 
     async def embed(
-        self, request: EmbeddingRequest, *, options: GatewayOptions | Mapping[str, Any] | None = None
+        self,
+        request: EmbeddingRequest,
+        *,
+        options: GatewayOptions | Mapping[str, Any] | None = None,
+        provider_keys: Mapping[str, Any] | None = None,
     ) -> EmbeddingResponse:
         """Async :meth:`GatewayClient.embed`."""
-        prepared = self._builder.embeddings(request, options=GatewayOptions.coerce(options))
+        prepared = self._builder.embeddings(
+            request, options=GatewayOptions.coerce(options), provider_keys=provider_keys
+        )
         response, step = await self._run(prepared)
         body = await self._read(response)
         return self._parse(self._embeddings_parser(request), body, response, prepared, step)
@@ -399,6 +429,7 @@ class AsyncGatewayClient(BaseClient):
         encoding_format: Literal["float", "base64"] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         options: GatewayOptions | Mapping[str, Any] | None = None,
+        provider_keys: Mapping[str, Any] | None = None,
     ) -> list[list[float]]:
         """Async :meth:`GatewayClient.embed_many`: batches run concurrently, at most ``max_concurrency``."""
         batches = self._embedding_batches(model, texts, batch_size, dimensions, encoding_format, extra_body)
@@ -407,7 +438,7 @@ class AsyncGatewayClient(BaseClient):
 
         async def one(batch: EmbeddingRequest) -> list[list[float]]:
             async with semaphore:
-                return (await self.embed(batch, options=coerced)).vectors
+                return (await self.embed(batch, options=coerced, provider_keys=provider_keys)).vectors
 
         results = await asyncio.gather(*(one(batch) for batch in batches))
         return [vector for result in results for vector in result]
@@ -418,11 +449,14 @@ class AsyncGatewayClient(BaseClient):
         *,
         options: GatewayOptions | Mapping[str, Any] | None = None,
         fallbacks: Sequence[str] | None = None,
+        provider_keys: Mapping[str, Any] | None = None,
     ) -> ResponsesResult:
         """Async :meth:`GatewayClient.responses`."""
         from cfaig._responses_stream import read_result
 
-        prepared = self._builder.responses(request, options=GatewayOptions.coerce(options), fallbacks=fallbacks)
+        prepared = self._builder.responses(
+            request, options=GatewayOptions.coerce(options), fallbacks=fallbacks, provider_keys=provider_keys
+        )
         response, step = await self._run(prepared)
         raw = await self._read(response)
         return read_result(self, raw, response, prepared, step)
@@ -434,13 +468,18 @@ class AsyncGatewayClient(BaseClient):
         options: GatewayOptions | Mapping[str, Any] | None = None,
         fallbacks: Sequence[str] | None = None,
         stream_timeout: float | None = None,
+        provider_keys: Mapping[str, Any] | None = None,
     ) -> AsyncResponsesStream:
         """Async :meth:`GatewayClient.stream_responses`: ``async for event in await client.stream_responses(...)``."""
         from cfaig._responses_stream import AsyncResponsesStream, open_decoder
 
         budget = self._stream_budget(stream_timeout)
         prepared = self._builder.responses(
-            request, options=GatewayOptions.coerce(options), fallbacks=fallbacks, stream=True
+            request,
+            options=GatewayOptions.coerce(options),
+            fallbacks=fallbacks,
+            stream=True,
+            provider_keys=provider_keys,
         )
         response, step = await self._run(prepared, stream=budget)
         return AsyncResponsesStream(response, open_decoder(self, response, prepared, step), budget)

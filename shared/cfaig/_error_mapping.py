@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import traceback
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Final
 
 import httpx
 
@@ -35,6 +36,7 @@ from cfaig.errors import (
     RequestTooLargeError,
     ResponseTooLargeError,
     ServerError,
+    SpendLimitError,
     UnexpectedRedirectError,
     UpstreamTimeoutError,
 )
@@ -64,10 +66,19 @@ _STATUS_CLASSES: dict[int, type[GatewayError]] = {
 
 _STATUS_HINTS: dict[int, str] = {
     401: "the provider rejected the key, or the gateway is authenticated and cf_aig_token is missing",
-    403: "the token lacks the permission for this request",
+    403: "the token lacks the permission for this request, or a gateway policy blocked it ('Access denied by "
+    "policy'): check the gateway's policies",
     404: "check the account id, the gateway id and the model name",
     429: "rate limited; the client retries with backoff up to max_retries",
 }
+"""Hints by status when the body has no documented code. 403: a token's permission, or a policy block
+(https://developers.cloudflare.com/ai-gateway/features/policies/)."""
+
+_SPEND_LIMIT_MESSAGES: tuple[str, ...] = ("spending limit exceeded", "spend limit exceeded")
+"""A 429 whose message starts so is a spend limit even without code 2045: the policies page shows
+``{"success": false, "error": {"message": "Spending limit exceeded"}}``
+(https://developers.cloudflare.com/ai-gateway/features/policies/)."""
+_SPEND_LIMIT_CODE = 2045
 
 
 def make_status_error(
@@ -93,8 +104,14 @@ def make_status_error(
     known = gateway_code(code)
 
     cls: type[GatewayError]
+    spend_limit = status_code == 429 and (
+        (known is not None and known.spend_limit)
+        or (message is not None and message.strip().lower().startswith(_SPEND_LIMIT_MESSAGES))
+    )
     if known is not None and known.blocked:
         cls = ContentBlockedError
+    elif spend_limit:
+        cls = SpendLimitError
     elif status_code in _STATUS_CLASSES:
         cls = _STATUS_CLASSES[status_code]
     elif status_code >= 500:
@@ -102,6 +119,8 @@ def make_status_error(
     else:
         cls = BadRequestError if status_code >= 400 else MalformedResponseError
 
+    if spend_limit and known is None:
+        known = gateway_code(_SPEND_LIMIT_CODE)
     if known is not None:
         hint: str | None = known.hint.format(gateway=gateway_id or "?")
     else:
@@ -247,7 +266,33 @@ def map_transport_errors(
         mapped = _transport_error(exc, provider, step)
         if mapped is None:
             raise
+        # The transport's own frames below this boundary (httpx/httpcore, aiohttp's writer) keep the request's
+        # bytes and header dicts as locals, which error trackers capture: clear them. The cause keeps its type,
+        # message and every file and line; only finished frames are cleared (running ones are skipped).
+        _clear_transport_frames(exc)
         raise scrub(mapped, secrets) from exc
+
+
+_TRANSPORT_MODULES: Final = ("httpx", "httpcore", "aiohttp", "h11", "anyio", "asyncio", "ssl", "socket")
+
+
+def _clear_transport_frames(exc: BaseException) -> None:
+    """Clear the locals of ``exc``'s finished frames, and of the transport errors it chains (aiohttp wraps the
+    write error that holds the request bytes), each once. The chain is followed only through transport errors:
+    an exception of the caller's own that was being handled when the call failed keeps its locals."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current is not exc and not (
+            isinstance(current, OSError) or type(current).__module__.partition(".")[0] in _TRANSPORT_MODULES
+        ):
+            continue
+        traceback.clear_frames(current.__traceback__)
+        pending += [current.__cause__, current.__context__]
 
 
 def _transport_error(exc: Exception, provider: str | None, step: int | None) -> GatewayError | None:

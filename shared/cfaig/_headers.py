@@ -46,6 +46,7 @@ from cfaig._redact import SENSITIVE_HEADERS
 from cfaig._version import __version__
 from cfaig.config import GatewayConfig
 from cfaig.options import GatewayOptions
+from cfaig.provider_keys import WORKERS_AI, ProviderKeys
 
 __all__ = [
     "USER_AGENT",
@@ -53,6 +54,8 @@ __all__ = [
     "base_headers",
     "management_headers",
     "option_headers",
+    "provider_authorization",
+    "provider_key",
     "request_headers",
     "step_headers",
     "trace_headers",
@@ -93,11 +96,11 @@ def _flag(value: bool) -> str:
 
 
 def base_headers(config: GatewayConfig) -> dict[str, HeaderValue]:
-    """Headers every request of a client carries: content type, user agent and authentication.
+    """Headers every request of a client carries: content type, user agent and the Cloudflare credential.
 
-    Gateway host: ``cf-aig-authorization`` with the gateway token, ``Authorization`` with the provider
-    key only when one is set (stored keys and Unified Billing send none). REST surface: one
-    ``Authorization`` with the Cloudflare token and ``cf-aig-gateway-id``.
+    Gateway host: ``cf-aig-authorization`` with the gateway token; the provider's ``Authorization`` is per
+    target (:func:`provider_authorization`). REST surface: one ``Authorization`` with the Cloudflare token
+    and ``cf-aig-gateway-id``.
     """
     headers: dict[str, HeaderValue] = {
         "Content-Type": "application/json",
@@ -111,17 +114,51 @@ def base_headers(config: GatewayConfig) -> dict[str, HeaderValue]:
         return headers
     if config.cf_aig_token is not None:
         headers[H_CF_AIG_AUTHORIZATION] = _bearer(config.cf_aig_token)
-    if config.api_key is not None:
-        headers[H_AUTHORIZATION] = _bearer(config.api_key)
     return headers
 
 
-def step_headers(config: GatewayConfig) -> dict[str, str]:
-    """Headers inside one Universal-endpoint step: the provider key travels with the step (in the JSON
-    body, so it is unwrapped here; ``Target.__repr__`` never shows a body)."""
+def provider_key(
+    config: GatewayConfig,
+    provider: str,
+    *,
+    primary: str,
+    keys: ProviderKeys | None = None,
+    workers_ai_route: bool = False,
+) -> SecretStr | None:
+    """The provider key one target (a request, a Universal step, a client-side attempt) on the gateway host
+    sends, or ``None`` for none: the rule for every target, in this order.
+
+    1. ``provider``'s own key in ``keys`` (a call's ``provider_keys`` over the configuration's);
+    2. ``api_key``, only when ``provider`` is the ``primary`` model's provider;
+    3. on a Workers AI route (``/workers-ai/...``, or a step whose provider is ``workers-ai``): the
+       Cloudflare token, which those routes authenticate with
+       (https://developers.cloudflare.com/ai-gateway/usage/providers/workersai/);
+    4. nothing: the gateway uses a stored key (BYOK) or Unified Billing.
+
+    Never another provider's key: Cloudflare forwards a key on the request unchanged and then consults
+    neither stored keys nor Unified Billing
+    (https://developers.cloudflare.com/ai-gateway/features/unified-billing/, "Credential precedence").
+    """
+    chosen = (keys if keys is not None else config.provider_keys).get(provider)
+    if chosen is None and provider == primary:
+        chosen = config.api_key
+    if chosen is None and workers_ai_route and provider == WORKERS_AI:
+        chosen = config.cf_aig_token
+    return chosen
+
+
+def provider_authorization(key: SecretStr | None) -> dict[str, HeaderValue]:
+    """``{"Authorization": "Bearer <key>"}`` for one target's key (:func:`provider_key`), or ``{}``; the value
+    stays wrapped until :func:`wire_headers`."""
+    return {H_AUTHORIZATION: _bearer(key)} if key is not None else {}
+
+
+def step_headers(authorization: Mapping[str, HeaderValue]) -> dict[str, str]:
+    """Headers inside one Universal-endpoint step: the step's own provider key travels with the step (in the
+    JSON body, so it is unwrapped here; ``Target.__repr__`` never shows a body)."""
     headers = {"Content-Type": "application/json"}
-    if config.api_key is not None:
-        headers[H_AUTHORIZATION] = f"Bearer {config.api_key.get_secret_value()}"
+    for name, value in authorization.items():
+        headers[name] = value.get_secret_value() if isinstance(value, SecretStr) else value
     return headers
 
 

@@ -15,13 +15,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
-from cfaig._headers import HeaderValue, base_headers, management_headers, option_headers, request_headers, step_headers
+from cfaig._headers import (
+    HeaderValue,
+    base_headers,
+    management_headers,
+    option_headers,
+    provider_authorization,
+    provider_key,
+    request_headers,
+    step_headers,
+)
 from cfaig._logging import logger
-from cfaig._redact import redact_headers
+from cfaig._redact import Secrets, redact_headers
 from cfaig.config import GatewayConfig
 from cfaig.errors import ConfigurationError
 from cfaig.model_ref import ModelRef, parse_model
 from cfaig.options import DEFAULT_FALLBACK_MODE, FallbackMode, GatewayOptions
+from cfaig.provider_keys import WORKERS_AI, ProviderKeys
 from cfaig.providers import embedding_support, openai_compatible_providers, provider_info
 from cfaig.types import ChatRequest, EmbeddingRequest
 
@@ -70,6 +80,9 @@ class PreparedRequest:
     step_models: tuple[str, ...] = ()
     """For a Universal-endpoint request: the model string of each step, to read ``cf-aig-step`` against."""
     gateway_id: str | None = None
+    secrets: tuple[str, ...] = ()
+    """A call's own provider keys, scrubbed from its errors like the configuration's (a ``Secrets``: its repr
+    is masked, so a captured frame local holding this request shows no key)."""
 
     def preview(self) -> RequestPreview:
         """The first attempt's method, URL and headers, masked (every attempt goes to the same URL)."""
@@ -172,6 +185,27 @@ class RequestBuilder:
         """``model`` parsed as this client's surface names models (any catalog name on REST)."""
         return parse_model(model, surface=self.config.surface)
 
+    # --- provider keys, per target (cfaig._headers.provider_key has the rule) ---------------------
+
+    def call_keys(self, provider_keys: Mapping[str, Any] | None) -> tuple[ProviderKeys, tuple[str, ...]]:
+        """The keys a call uses (its own over the configuration's) and the call's own secret values."""
+        if not provider_keys:
+            return self.config.provider_keys, ()
+        if self.config.surface == "rest":
+            raise ConfigurationError(
+                "the REST surface authenticates with the Cloudflare token only; provider_keys apply on the "
+                "gateway host (surface='gateway')"
+            )
+        own = ProviderKeys.coerce(provider_keys)
+        return self.config.provider_keys.merged(own), Secrets(own.secret_values())  # a masked repr
+
+    def authorization(self, url: str, provider: str, primary: str, keys: ProviderKeys) -> dict[str, HeaderValue]:
+        """The ``Authorization`` header of one gateway-host target (a request to ``url`` or a Universal step
+        whose URL would be ``url``) for a model of ``provider``, when the call's first model is ``primary``'s."""
+        slug = url[len(self.gateway_root) + 1 :].partition("/")[0]
+        key = provider_key(self.config, provider, primary=primary, keys=keys, workers_ai_route=slug == WORKERS_AI)
+        return provider_authorization(key)
+
     # --- chat ----------------------------------------------------------------------------------
 
     def chat(
@@ -182,6 +216,7 @@ class RequestBuilder:
         fallbacks: Sequence[str] | None = None,
         stream: bool = False,
         endpoint: Endpoint = "unified",
+        provider_keys: Mapping[str, Any] | None = None,
     ) -> PreparedRequest:
         if not isinstance(request, Mapping):
             raise ConfigurationError("a chat request is a mapping with at least 'model' and 'messages'")
@@ -193,6 +228,8 @@ class RequestBuilder:
         body = self._chat_body(request, stream)
         headers = self.headers(options, stream=stream)
         gateway_id = self.config.gateway_id
+        keys, secrets = self.call_keys(provider_keys)
+        primary = refs[0].provider
 
         if self.config.surface == "rest":
             if endpoint != "unified":
@@ -215,12 +252,11 @@ class RequestBuilder:
             for ref in refs:
                 url, model = self._gateway_chat_route(ref, endpoint)
                 payload = {**adapt_for_provider(body, ref), "model": model}
-                direct.append(Target(url, headers, _dumps(payload), ref.qualified, ref.provider))
-            return PreparedRequest("POST", tuple(direct), stream, gateway_id=gateway_id)
+                auth = self.authorization(url, ref.provider, primary, keys)  # this target's own provider key
+                direct.append(Target(url, {**headers, **auth}, _dumps(payload), ref.qualified, ref.provider))
+            return PreparedRequest("POST", tuple(direct), stream, gateway_id=gateway_id, secrets=secrets)
 
-        # Universal endpoint: one request, the gateway walks the steps; provider keys travel per step.
-        per_step = step_headers(self.config)
-        outer = {name: value for name, value in headers.items() if name != "Authorization"}
+        # Universal endpoint: one request, the gateway walks the steps; each step carries its own provider's key.
         steps = []
         for ref in refs:
             url, model = self._gateway_chat_route(ref, endpoint)
@@ -229,13 +265,31 @@ class RequestBuilder:
                 {
                     "provider": provider,
                     "endpoint": path,
-                    "headers": per_step,
+                    "headers": step_headers(self.authorization(url, ref.provider, primary, keys)),
                     "query": {**adapt_for_provider(body, ref), "model": model},
                 }
             )
-        target = Target(self.gateway_root, outer, _dumps(steps), refs[0].qualified, refs[0].provider)
+        return self.universal(headers, steps, refs, primary, stream=stream, secrets=secrets)
+
+    def universal(
+        self,
+        headers: dict[str, HeaderValue],
+        steps: list[dict[str, Any]],
+        refs: Sequence[ModelRef],
+        provider: str,
+        *,
+        stream: bool,
+        secrets: tuple[str, ...],
+    ) -> PreparedRequest:
+        """One Universal-endpoint request of ``steps`` (one per model of ``refs``; each carries its own key)."""
+        target = Target(self.gateway_root, headers, _dumps(steps), refs[0].qualified, provider)
         return PreparedRequest(
-            "POST", (target,), stream, step_models=tuple(ref.qualified for ref in refs), gateway_id=gateway_id
+            "POST",
+            (target,),
+            stream,
+            step_models=tuple(ref.qualified for ref in refs),
+            gateway_id=self.config.gateway_id,
+            secrets=secrets,
         )
 
     def probe(self, model: str) -> PreparedRequest:
@@ -282,8 +336,15 @@ class RequestBuilder:
 
     # --- embeddings ---------------------------------------------------------------------------
 
-    def embeddings(self, request: EmbeddingRequest, *, options: GatewayOptions | None = None) -> PreparedRequest:
+    def embeddings(
+        self,
+        request: EmbeddingRequest,
+        *,
+        options: GatewayOptions | None = None,
+        provider_keys: Mapping[str, Any] | None = None,
+    ) -> PreparedRequest:
         ref = self.parse(request.get("model", ""))
+        keys, secrets = self.call_keys(provider_keys)
         texts = request.get("input")
         if isinstance(texts, str):
             if not texts:
@@ -301,13 +362,15 @@ class RequestBuilder:
                 f"{count} inputs in one request; '{ref.provider}' takes at most {support.max_batch} "
                 "(embed_many batches for you)"
             )
+        headers = self.headers(options)
         if self.config.surface == "rest":
             url, model = f"{self.rest_root}/embeddings", ref.for_surface("rest")
         else:
             url, model = f"{self.gateway_root}/{support.path}", ref.model
+            headers.update(self.authorization(url, ref.provider, ref.provider, keys))
         body["model"] = model
-        target = Target(url, self.headers(options), _dumps(body), ref.qualified, ref.provider)
-        return PreparedRequest("POST", (target,), gateway_id=self.config.gateway_id)
+        target = Target(url, headers, _dumps(body), ref.qualified, ref.provider)
+        return PreparedRequest("POST", (target,), gateway_id=self.config.gateway_id, secrets=secrets)
 
     # --- OpenAI Responses API -------------------------------------------------------------------
 
@@ -318,11 +381,14 @@ class RequestBuilder:
         options: GatewayOptions | None = None,
         fallbacks: Sequence[str] | None = None,
         stream: bool = False,
+        provider_keys: Mapping[str, Any] | None = None,
     ) -> PreparedRequest:
         """A Responses API request; built in ``cfaig._responses_request`` (the Responses API's own room)."""
         from cfaig._responses_request import prepare_responses  # imported here: it imports this module
 
-        return prepare_responses(self, request, options=options, fallbacks=fallbacks, stream=stream)
+        return prepare_responses(
+            self, request, options=options, fallbacks=fallbacks, stream=stream, provider_keys=provider_keys
+        )
 
     # --- log feedback ---------------------------------------------------------------------------
 

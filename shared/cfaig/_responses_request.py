@@ -35,6 +35,7 @@ def prepare_responses(
     options: GatewayOptions | None = None,
     fallbacks: Sequence[str] | None = None,
     stream: bool = False,
+    provider_keys: Mapping[str, Any] | None = None,
 ) -> PreparedRequest:
     """The targets of one Responses API call (one, or one per fallback step on the REST surface)."""
     if not isinstance(request, Mapping):
@@ -46,6 +47,7 @@ def prepare_responses(
     body = _body(request, stream)
     headers = builder.headers(options, stream=stream)
     gateway_id = builder.config.gateway_id
+    keys, secrets = builder.call_keys(provider_keys)
     if builder.config.surface == "rest":
         url = f"{builder.rest_root}/responses"
         targets = tuple(
@@ -55,27 +57,27 @@ def prepare_responses(
         return PreparedRequest("POST", targets, stream, gateway_id=gateway_id)
     for ref in refs:
         _check_gateway_model(ref)
-    if len(refs) == 1 or mode == "client":
-        url = f"{builder.gateway_root}/openai/responses"
+    url = f"{builder.gateway_root}/{_GATEWAY_PROVIDER}/responses"
+    primary = refs[0].provider
+    # Each target (client-side attempt or Universal step) takes its own provider's key by the one rule
+    # (cfaig._headers.provider_key); every model here is OpenAI's, so it is provider_keys["openai"] or api_key.
+    auths = [builder.authorization(url, ref.provider, primary, keys) for ref in refs]
+    if len(refs) == 1 or mode == "client":  # one target per model, tried in turn by the attempt loop
         targets = tuple(
-            Target(url, headers, _dumps({**body, "model": ref.model}), ref.qualified, _GATEWAY_PROVIDER) for ref in refs
+            Target(url, {**headers, **auth}, _dumps({**body, "model": ref.model}), ref.qualified, _GATEWAY_PROVIDER)
+            for ref, auth in zip(refs, auths, strict=True)
         )
-        return PreparedRequest("POST", targets, stream, gateway_id=gateway_id)
-    per_step = step_headers(builder.config)
+        return PreparedRequest("POST", targets, stream, gateway_id=gateway_id, secrets=secrets)
     steps = [
         {
             "provider": _GATEWAY_PROVIDER,
             "endpoint": "responses",
-            "headers": per_step,
+            "headers": step_headers(auth),
             "query": {**body, "model": ref.model},
         }
-        for ref in refs
+        for ref, auth in zip(refs, auths, strict=True)
     ]
-    outer = {name: value for name, value in headers.items() if name != "Authorization"}
-    target = Target(builder.gateway_root, outer, _dumps(steps), refs[0].qualified, _GATEWAY_PROVIDER)
-    return PreparedRequest(
-        "POST", (target,), stream, step_models=tuple(ref.qualified for ref in refs), gateway_id=gateway_id
-    )
+    return builder.universal(headers, steps, refs, _GATEWAY_PROVIDER, stream=stream, secrets=secrets)
 
 
 def _check_gateway_model(ref: ModelRef) -> None:

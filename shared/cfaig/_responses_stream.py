@@ -524,7 +524,7 @@ def read_result(
             raise responses_error(result.error.model_dump() if result.error else None, meta=meta, provider=provider)
         return result
 
-    return client._parse(parse, body, response, prepared, step)
+    return client._parse(parse, body, response, prepared, step)  # its boundary scrubs the call's keys too
 
 
 def open_decoder(
@@ -532,4 +532,4 @@ def open_decoder(
 ) -> ResponsesDecoder:
     """The decoder for a stream that just opened (the gateway's metadata is in its headers)."""
     meta, _ = client._meta(response, prepared, step)
-    return ResponsesDecoder(meta, provider=prepared.targets[step].provider, secrets=client._secrets)
+    return ResponsesDecoder(meta, provider=prepared.targets[step].provider, secrets=client.secrets_for(prepared))

@@ -34,6 +34,7 @@ from cfaig.errors import (
     GatewayTimeoutError,
     IncompleteStreamError,
     MalformedResponseError,
+    SpendLimitError,
 )
 
 if TYPE_CHECKING:
@@ -63,8 +64,8 @@ class RetryPolicy:
     jitter: float = RETRY_JITTER
 
     def is_retryable(self, error: GatewayError) -> bool:
-        if isinstance(error, (IncompleteStreamError, MalformedResponseError)):
-            return False
+        if isinstance(error, (IncompleteStreamError, MalformedResponseError, SpendLimitError)):
+            return False  # SpendLimitError: no retry succeeds before the limit's window resets
         known = gateway_code(error.code)
         if known is not None and not known.retries:  # a wrong gateway or credentials stay wrong
             return False

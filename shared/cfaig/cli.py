@@ -186,7 +186,8 @@ def _client(args: argparse.Namespace) -> Iterator[GatewayClient]:
     domains = {urlsplit(custom.strip()).hostname or "": "default"} if custom else None
     emulator = GatewayEmulator(custom_domains=domains)
     fields.update(account_id=EMULATOR_ACCOUNT_ID, base_url=emulator.base_url, api_base_url=emulator.api_base_url)
-    fields["cf_aig_token"] = next(iter(emulator.tokens))  # the emulator's own token: never send yours to it
+    # the emulator's own token: never send yours to it (and its Workers AI routes need one, as on Cloudflare)
+    fields["cf_aig_token"] = next(iter(emulator.tokens))
     with GatewayClient(transport=emulator.transport(), **fields) as client:
         yield client
 
@@ -290,7 +291,13 @@ def _environment() -> list[tuple[str, str]]:
     for field, names in ENV_VARS.items():
         rows += [(name, field) for name in names]
         if field == "cf_aig_token":
-            rows.append((ENV_API_TOKEN, "cf_aig_token (surface rest, preferred over CF_AIG_TOKEN there)"))
+            rows.append(
+                (
+                    ENV_API_TOKEN,
+                    "cf_aig_token (surface rest, preferred over CF_AIG_TOKEN there); provider_keys['workers-ai'] "
+                    "(gateway host)",
+                )
+            )
     return rows
 
 

@@ -39,11 +39,13 @@ from cfaig._constants import (
     ENV_GATEWAY_ID,
     ENV_GATEWAY_URL,
     ENV_PROVIDER_API_KEY,
+    ENV_PROVIDER_KEYS,
     ENV_SURFACE,
     MAX_GATEWAY_ID_LENGTH,
     MAX_TIMEOUT,
 )
 from cfaig.errors import ConfigurationError
+from cfaig.provider_keys import WORKERS_AI, ProviderKeys
 
 __all__ = [
     "ENV_VARS",
@@ -64,17 +66,20 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "api_key": (ENV_PROVIDER_API_KEY,),
     "base_url": (ENV_BASE_URL,),
     "api_base_url": (ENV_API_BASE_URL,),
+    # provider keys per provider (issue 11 part 1)
+    "provider_keys": (ENV_PROVIDER_KEYS,),
     # surfaces and custom domains (issue 11 parts 3 and 6)
     "surface": (ENV_SURFACE,),
     "gateway_url": (ENV_GATEWAY_URL,),
 }
 """Field name -> the environment variables that can supply it, first match wins. On the REST surface
 ``cf_aig_token`` comes from ``CLOUDFLARE_API_TOKEN`` first, then ``CF_AIG_TOKEN`` (REST needs a Cloudflare API
-token with Workers AI permission, which a gateway-only token lacks), and ``CF_AIG_PROVIDER_API_KEY`` and
-``CF_AIG_GATEWAY_URL`` are not read (that surface authenticates with the Cloudflare token only, and Cloudflare's
-REST API serves no custom domain)."""
+token with Workers AI permission, which a gateway-only token lacks), and ``CF_AIG_PROVIDER_API_KEY``,
+``CF_AIG_PROVIDER_KEYS`` and ``CF_AIG_GATEWAY_URL`` are not read (that surface authenticates with the Cloudflare
+token only, and Cloudflare's REST API serves no custom domain). On the gateway host, ``CLOUDFLARE_API_TOKEN`` is
+the Workers AI key (``provider_keys["workers-ai"]``) unless one is given."""
 
-_NOT_READ_ON_REST: Final = frozenset({"api_key", "gateway_url"})
+_NOT_READ_ON_REST: Final = frozenset({"api_key", "provider_keys", "gateway_url"})
 """Fields whose environment variable the REST surface ignores: it takes no provider key and no custom domain."""
 _REST_TOKEN_ENV: Final = (ENV_API_TOKEN, ENV_CF_AIG_TOKEN)
 """Where the REST surface's token comes from, first match wins."""
@@ -165,6 +170,18 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _workers_ai_token_from_env(data: dict[str, Any]) -> None:
+    """``CLOUDFLARE_API_TOKEN`` as the Workers AI key on the gateway host, unless one is given: Workers AI
+    routes authenticate with a Cloudflare API token as ``Authorization``
+    (https://developers.cloudflare.com/ai-gateway/usage/providers/workersai/)."""
+    token = os.environ.get(ENV_API_TOKEN)
+    if not token:
+        return
+    keys = ProviderKeys.coerce(data.get("provider_keys"))
+    if WORKERS_AI not in keys:
+        data["provider_keys"] = keys.merged({WORKERS_AI: token})
+
+
 class GatewayConfig(BaseModel):
     """Resolved, validated settings of one gateway client. Immutable; build a new one to change it."""
 
@@ -207,6 +224,13 @@ class GatewayConfig(BaseModel):
     """The whole gateway root of a custom domain, e.g. ``https://ai.example.com`` (env ``CF_AIG_GATEWAY_URL``):
     it replaces ``{base_url}/{account_id}/{gateway_id}`` on the gateway host (not on the REST surface)."""
 
+    # --- provider keys per provider (issue 11, part 1) ---
+    provider_keys: ProviderKeys = ProviderKeys()
+    """Provider name -> key, e.g. ``{"openai": "sk-...", "anthropic": "sk-ant-..."}`` (env
+    ``CF_AIG_PROVIDER_KEYS``: JSON or ``openai=...,anthropic=...``). Each target (the model, each fallback)
+    sends its own provider's key; ``api_key`` only reaches the primary model's provider; a provider with
+    neither sends no ``Authorization`` (stored keys / Unified Billing). Not on the REST surface."""
+
     def __init__(self, **data: Any) -> None:
         try:
             super().__init__(**data)
@@ -233,6 +257,8 @@ class GatewayConfig(BaseModel):
                 value = _from_env(field)
                 if value is not None:
                     data[field] = value
+        if not rest:
+            _workers_ai_token_from_env(data)
         return data
 
     @field_validator("account_id")
@@ -319,7 +345,7 @@ class GatewayConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check_transport_security(self) -> GatewayConfig:
-        has_credentials = self.cf_aig_token is not None or self.api_key is not None
+        has_credentials = self.cf_aig_token is not None or self.api_key is not None or bool(self.provider_keys)
         root = self.api_base_url if self.surface == "rest" else self.gateway_url or self.base_url
         parts = urlsplit(root)
         if (
@@ -336,6 +362,11 @@ class GatewayConfig(BaseModel):
             raise ValueError(
                 "the REST surface authenticates with the Cloudflare token only (third-party models use "
                 "Unified Billing); unset api_key or use surface='gateway'"
+            )
+        if self.surface == "rest" and self.provider_keys:
+            raise ValueError(
+                "the REST surface authenticates with the Cloudflare token only (third-party models use "
+                "Unified Billing); unset provider_keys or use surface='gateway'"
             )
         return self
 

@@ -14,6 +14,7 @@
         ├── ConflictError             409
         ├── RequestTooLargeError      413
         ├── RateLimitError            429 (``retry_after`` in seconds when the server said)
+        │   └── SpendLimitError       429 of a spend limit or budget (code 2045): never retried client-side
         ├── ServerError               5xx
         │   └── UpstreamTimeoutError  504 (also a GatewayTimeoutError)
         ├── GatewayTimeoutError       no answer in time (client timeout, 408, gateway request timeout)
@@ -51,6 +52,7 @@ __all__ = [
     "RequestTooLargeError",
     "ResponseTooLargeError",
     "ServerError",
+    "SpendLimitError",
     "UnexpectedRedirectError",
     "UpstreamTimeoutError",
 ]
@@ -162,6 +164,12 @@ class RequestTooLargeError(GatewayError):
 
 class RateLimitError(GatewayError):
     """429: a gateway rate or spend limit, or the provider's own limit."""
+
+
+class SpendLimitError(RateLimitError):
+    """429 of a gateway spend limit or budget (code 2045, or the policy's "Spending limit exceeded"): not
+    retried client-side, as no retry can succeed before the limit's window resets; a fallback to a model the
+    limit does not cover still runs. https://developers.cloudflare.com/ai-gateway/features/spend-limits/"""
 
 
 class ServerError(GatewayError):

@@ -21,6 +21,7 @@ from cfaig.errors import (
 )
 from cfaig.testing import EMULATOR_ACCOUNT_ID, Fault, GatewayEmulator, GatewaySettings
 from tests.core.conftest import Driver, user
+from tests.core.testing.helpers import TOKEN
 
 MODEL = "openai/gpt-5-mini"
 
@@ -61,6 +62,7 @@ def test_auth_headers_on_the_gateway_host(make_driver: Callable[..., Driver]) ->
     ],
 )
 def test_provider_specific_endpoints(driver: Driver, model: str, path: str, body_model: str) -> None:
+    driver = driver.configure(cf_aig_token=TOKEN)  # Workers AI routes authenticate with the Cloudflare token
     completion = driver.call("chat", {"model": model, "messages": user()}, endpoint="provider")
     request = driver.emu.requests[-1]
     assert request.path == f"/v1/{EMULATOR_ACCOUNT_ID}/default/{path}"
@@ -141,6 +143,7 @@ def test_rest_surface_falls_back_client_side(make_driver: Callable[..., Driver])
     ],
 )
 def test_embeddings_route_to_the_providers_endpoint(driver: Driver, model: str, path: str, dim: int) -> None:
+    driver = driver.configure(cf_aig_token=TOKEN)
     response = driver.call("embed", {"model": model, "input": ["a cat", "a dog", "tax law"]})
     assert driver.emu.requests[-1].path == f"/v1/{EMULATOR_ACCOUNT_ID}/default/{path}"
     assert len(response.vectors) == 3
@@ -329,7 +332,7 @@ def test_non_retryable_errors_fail_after_one_attempt(driver: Driver, status: int
 
 def test_authenticated_gateway_without_token(make_driver: Callable[..., Driver], emu: GatewayEmulator) -> None:
     emu.gateways["default"] = GatewaySettings(authentication=True)
-    driver = make_driver()
+    driver = make_driver(cf_aig_token=None)
     with pytest.raises(AuthenticationError) as info:
         driver.call("chat", {"model": MODEL, "messages": user()})
     assert info.value.code == 2009
@@ -424,6 +427,7 @@ def test_embed_many_batches_in_order(driver: Driver) -> None:
 
 
 def test_embed_many_clamps_to_the_provider_limit(driver: Driver) -> None:
+    driver = driver.configure(cf_aig_token=TOKEN)
     texts = [f"t{i}" for i in range(150)]
     vectors = driver.call("embed_many", "workers-ai/@cf/baai/bge-small-en-v1.5", texts, batch_size=500)
     assert len(vectors) == 150

@@ -57,7 +57,7 @@ def test_probe_sends_one_empty_body_and_returns_the_refusal(make_driver: Callabl
 
 
 def test_probe_reports_an_authenticated_gateway(make_driver: Callable[..., Driver]) -> None:
-    driver = make_driver()
+    driver = make_driver(cf_aig_token=None)
     driver.emu.gateways["default"] = GatewaySettings(authentication=True)
     answer = driver.call("probe", "openai/gpt-5-mini")
     assert isinstance(answer, AuthenticationError)

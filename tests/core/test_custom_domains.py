@@ -79,7 +79,7 @@ def test_client_side_fallbacks_on_a_custom_domain(domain: Driver) -> None:
     custom_domains={"ai.example.test": "locked"}, gateways={"locked": GatewaySettings(authentication=True)}
 )
 def test_an_authenticated_gateway_on_its_custom_domain_needs_the_token(make_driver: Callable[..., Driver]) -> None:
-    driver = make_driver(gateway_url=DOMAIN, account_id=None)
+    driver = make_driver(gateway_url=DOMAIN, account_id=None, cf_aig_token=None)  # the driver's token removed
     with pytest.raises(AuthenticationError) as info:
         driver.call("chat", _chat())
     assert info.value.code == 2009

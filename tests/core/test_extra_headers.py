@@ -139,6 +139,21 @@ def test_trace_headers_come_from_the_current_span(driver: Driver, current_span: 
     assert driver.emu.requests[-1].headers["cf-aig-otel-trace-id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
+def test_trace_headers_go_on_the_rest_surface_and_the_universal_request(
+    make_driver: Callable[..., Driver], current_span: _Span
+) -> None:
+    """Docs silent on whether they are honoured there; what cfaig chose: sent on every request."""
+    rest = make_driver(surface="rest")
+    rest.call("chat", _chat())
+    assert rest.emu.requests[-1].headers["cf-aig-otel-trace-id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    rest.emu.reset()
+    universal = make_driver(options={"fallback_mode": "universal"})
+    universal.call("chat", _chat(), fallbacks=["anthropic/claude-sonnet-4-5"])
+    [request] = universal.emu.requests
+    assert isinstance(request.json, list)  # the Universal request: its outer headers carry the trace
+    assert request.headers["cf-aig-otel-parent-span-id"] == "00f067aa0ba902b7"
+
+
 def test_no_trace_headers_without_a_valid_span_or_when_turned_off(driver: Driver, current_span: _Span) -> None:
     driver.call("chat", _chat(), options={"trace_propagation": False})
     assert "cf-aig-otel-trace-id" not in driver.emu.requests[-1].headers

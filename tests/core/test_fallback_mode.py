@@ -118,3 +118,14 @@ def test_a_dynamic_route_is_gateway_side_routing_in_one_request(driver: Driver) 
     assert request.json["model"] == "dynamic/support"
     assert completion.gateway.model == "gpt-4o-mini"
     assert completion.gateway.provider == "openai"
+
+
+def test_embeddings_take_no_fallbacks() -> None:
+    """fallback_mode does not apply to embeddings: no core embedding call takes fallbacks."""
+    import inspect
+
+    from cfaig import AsyncGatewayClient, GatewayClient
+
+    for client in (GatewayClient, AsyncGatewayClient):
+        for method in (client.embed, client.embed_many):
+            assert "fallbacks" not in inspect.signature(method).parameters

@@ -6,7 +6,8 @@ import json
 
 from cfaig._error_mapping import make_status_error
 from cfaig._gateway_codes import GATEWAY_CODES, gateway_code
-from cfaig.errors import ContentBlockedError
+from cfaig._retry import RetryPolicy
+from cfaig.errors import ContentBlockedError, PermissionDeniedError, RateLimitError, ServerError, SpendLimitError
 
 
 def _body(code: int) -> bytes:
@@ -40,3 +41,47 @@ def test_unknown_and_non_integer_codes_have_no_row() -> None:
     assert gateway_code("invalid_api_key") is None
     assert gateway_code(424242) is None
     assert gateway_code(2009) is GATEWAY_CODES[2009]
+
+
+# --- issue 11 part 7: the table, from the docs ----------------------------------------------------------
+
+
+def test_every_hint_has_a_source() -> None:
+    for code, row in GATEWAY_CODES.items():
+        assert row.source.strip(), code
+        assert "https://" in row.source or "observed" in row.source, code
+
+
+def test_the_codes_the_docs_give_and_only_those() -> None:
+    assert 2015 not in GATEWAY_CODES  # no Cloudflare page, source or third-party report names it
+    assert {7013, 2021, 2045}.issubset(GATEWAY_CODES)
+    assert "guardrail scanner" in GATEWAY_CODES[2021].hint  # the credits case of the scanner
+    assert "unavailable" in GATEWAY_CODES[7013].hint and not GATEWAY_CODES[7013].falls_back
+    assert "provider rejected the credentials" in GATEWAY_CODES[2009].hint
+    assert "Workers AI Read" in GATEWAY_CODES[10000].hint
+
+
+def test_a_guardrail_scanner_outage_is_a_server_error_with_its_hint() -> None:
+    error = make_status_error(503, _body(7013))
+    assert isinstance(error, ServerError)
+    assert error.hint == GATEWAY_CODES[7013].hint
+
+
+def test_a_403_hint_names_a_policy_block() -> None:
+    policy = json.dumps({"success": False, "error": {"message": "Access denied by policy"}}).encode()
+    error = make_status_error(403, policy)
+    assert isinstance(error, PermissionDeniedError)
+    assert "policy" in (error.hint or "")
+
+
+def test_a_spend_limit_429_is_its_own_error_and_not_retried() -> None:
+    by_code = make_status_error(429, _body(2045))
+    policy = json.dumps({"success": False, "error": {"message": "Spending limit exceeded"}}).encode()
+    by_message = make_status_error(429, policy)
+    rate_limited = make_status_error(429, _body(2003))
+    for error in (by_code, by_message):
+        assert isinstance(error, SpendLimitError) and isinstance(error, RateLimitError)
+        assert not RetryPolicy().is_retryable(error)
+        assert error.hint == GATEWAY_CODES[2045].hint
+    assert type(rate_limited) is RateLimitError
+    assert RetryPolicy().is_retryable(rate_limited)

@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cfaig import GatewayConfig, GatewayOptions
-from cfaig._headers import base_headers, option_headers, step_headers, wire_headers
+from cfaig._headers import (
+    base_headers,
+    option_headers,
+    provider_authorization,
+    provider_key,
+    step_headers,
+    wire_headers,
+)
 from cfaig._redact import redact_headers
 from cfaig.errors import ConfigurationError
 
@@ -108,15 +115,20 @@ def test_gateway_auth_headers() -> None:
     assert "cf-tok" not in repr(wrapped)  # SecretStr until the I/O call
     headers = wire_headers(wrapped)
     assert headers["cf-aig-authorization"] == "Bearer cf-tok"
-    assert headers["Authorization"] == "Bearer sk-prov"
+    assert "Authorization" not in headers  # per target: provider_authorization
+    assert wire_headers(provider_authorization(provider_key(config, "openai", primary="openai"))) == {
+        "Authorization": "Bearer sk-prov"
+    }
     assert headers["User-Agent"].startswith("cfaig/")
 
 
 def test_no_authorization_without_provider_key_byok() -> None:
-    headers = base_headers(GatewayConfig(account_id="a", cf_aig_token="cf-tok"))
+    config = GatewayConfig(account_id="a", cf_aig_token="cf-tok")
+    headers = base_headers(config)
     assert "Authorization" not in headers
     assert "cf-aig-authorization" in headers
-    assert "Authorization" not in step_headers(GatewayConfig(account_id="a"))
+    assert provider_key(config, "openai", primary="openai") is None
+    assert "Authorization" not in step_headers(provider_authorization(provider_key(config, "openai", primary="openai")))
 
 
 def test_rest_surface_headers() -> None:

@@ -58,6 +58,7 @@ def test_errors_all_are_exceptions_or_helpers() -> None:
         "AuthenticationError",
         "RateLimitError",
         "ServerError",
+        "SpendLimitError",
         "GatewayTimeoutError",
         "GatewayConnectionError",
     ):

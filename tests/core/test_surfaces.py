@@ -37,6 +37,17 @@ def test_rest_accepts_any_catalog_name(make_driver: Callable[..., Driver], model
     assert completion.gateway.served_by == model
 
 
+@pytest.mark.parametrize("model", ["dynamic/support", "custom-acme/my-model"])
+def test_rest_sends_dynamic_and_custom_names_as_given(make_driver: Callable[..., Driver], model: str) -> None:
+    """Docs silent on whether the REST API honours these; what cfaig chose: sent as given, not refused."""
+    driver = make_driver(surface="rest", cf_aig_token=TOKEN)
+    driver.call("chat", {"model": model, "messages": user()})
+    request = driver.emu.requests[-1]
+    assert request.path == REST_CHAT
+    assert request.json is not None
+    assert request.json["model"] == model
+
+
 @pytest.mark.parametrize(
     ("model", "sent", "served_by"),
     [
@@ -117,10 +128,10 @@ def test_a_bad_cf_aig_surface_is_a_configuration_error(monkeypatch: pytest.Monke
 def test_rest_prefers_cloudflare_api_token(make_driver: Callable[..., Driver], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CF_AIG_TOKEN", "gateway-run-only")
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
-    rest = make_driver(surface="rest")
+    rest = make_driver(surface="rest", cf_aig_token=None)  # the tokens come from the environment
     rest.call("chat", {"model": "openai/gpt-5-mini", "messages": user()})
     assert rest.emu.requests[-1].headers["authorization"] == f"Bearer {TOKEN}"
-    gateway = make_driver()  # the gateway host keeps CF_AIG_TOKEN, its own token
+    gateway = make_driver(cf_aig_token=None)  # the gateway host keeps CF_AIG_TOKEN, its own token
     gateway.call("chat", {"model": "openai/gpt-5-mini", "messages": user()})
     assert gateway.emu.requests[-1].headers["cf-aig-authorization"] == "Bearer gateway-run-only"
 
@@ -130,7 +141,7 @@ def test_a_gateway_only_token_on_rest_names_the_missing_permission(
     make_driver: Callable[..., Driver], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CF_AIG_TOKEN", "gateway-run-only")
-    driver = make_driver(surface="rest")
+    driver = make_driver(surface="rest", cf_aig_token=None)  # the token comes from the environment
     with pytest.raises(AuthenticationError) as info:
         driver.call("chat", {"model": "openai/gpt-5-mini", "messages": user()})
     assert info.value.code == 10000

@@ -13,13 +13,13 @@ from langchain_core.tools import tool
 from langchain_core.vectorstores import InMemoryVectorStore
 from pydantic import BaseModel, Field
 
-from cfaig.testing import EMULATOR_ACCOUNT_ID, EmulatorServer, Fault
+from cfaig.testing import EMULATOR_ACCOUNT_ID, EMULATOR_TOKEN, EmulatorServer, Fault
 from langchain_cfaig import ChatCloudflareAIGateway, CloudflareAIGatewayEmbeddings
 
 
 @pytest.fixture
 def settings(cfaig_gateway: EmulatorServer) -> dict[str, Any]:
-    return {"account_id": EMULATOR_ACCOUNT_ID, "base_url": cfaig_gateway.base_url}
+    return {"account_id": EMULATOR_ACCOUNT_ID, "cf_aig_token": EMULATOR_TOKEN, "base_url": cfaig_gateway.base_url}
 
 
 def test_lcel_chain(settings: dict[str, Any]) -> None:

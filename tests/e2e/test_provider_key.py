@@ -21,6 +21,7 @@ from langchain_cfaig import ChatCloudflareAIGateway, CloudflareAIGatewayEmbeddin
 from llamaindex_cfaig import CloudflareAIGatewayEmbedding, CloudflareAIGatewayLLM
 
 KEY = "sk-from-the-environment-1234"
+_OPENAI_EMBEDDINGS = "openai/text-embedding-3-small"  # an OpenAI key goes to OpenAI models (Workers AI takes a token)
 
 
 @pytest.fixture(autouse=True)
@@ -39,11 +40,11 @@ def _call(kind: str, driver: Driver, where: dict[str, Any]) -> Any:
     if kind == "langchain chat":
         return driver.on(ChatCloudflareAIGateway(model="openai/gpt-5-mini", **where), "invoke", "hi")
     if kind == "langchain embeddings":
-        return driver.on(CloudflareAIGatewayEmbeddings(**where), "embed_query", "hi")
+        return driver.on(CloudflareAIGatewayEmbeddings(model=_OPENAI_EMBEDDINGS, **where), "embed_query", "hi")
     if kind == "llamaindex llm":
         llm = CloudflareAIGatewayLLM(model="openai/gpt-5-mini", **where)
         return driver.on(llm, "chat", [ChatMessage(role="user", content="hi")])
-    embed = CloudflareAIGatewayEmbedding(**where)
+    embed = CloudflareAIGatewayEmbedding(model_name=_OPENAI_EMBEDDINGS, **where)
     return driver.run(lambda: embed.get_text_embedding("hi"), lambda: embed.aget_text_embedding("hi"))
 
 

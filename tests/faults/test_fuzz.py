@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from cfaig import OPTION_FIELDS, ChatCompletion, GatewayConfig, GatewayMeta, GatewayOptions, ModelRef
 from cfaig._error_mapping import make_status_error
-from cfaig._headers import base_headers, option_headers, wire_headers
+from cfaig._headers import base_headers, option_headers, provider_authorization, provider_key, wire_headers
 from cfaig._response import parse_chat
 from cfaig._retry import parse_retry_after
 from cfaig._streaming import StreamDecoder
@@ -258,7 +258,9 @@ def test_any_credential_is_a_valid_header_or_refused(token: str, key: str) -> No
         for secret in (token.strip(), key.strip()):
             assert len(secret) < 6 or secret not in refusal  # the refusal never echoes it
         return
-    headers = wire_headers(base_headers(config))
+    headers = wire_headers(
+        {**base_headers(config), **provider_authorization(provider_key(config, "openai", primary="openai"))}
+    )
     httpx.Request("POST", "https://gateway.example/v1", headers=headers)
     if config.cf_aig_token is not None:
         assert headers["cf-aig-authorization"] == f"Bearer {token.strip()}"

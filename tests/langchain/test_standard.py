@@ -11,7 +11,7 @@ import pytest
 from langchain_tests.integration_tests import ChatModelIntegrationTests, EmbeddingsIntegrationTests
 from langchain_tests.unit_tests import ChatModelUnitTests, EmbeddingsUnitTests
 
-from cfaig.testing import EMULATOR_ACCOUNT_ID, EmulatorServer, ScriptedReply
+from cfaig.testing import EMULATOR_ACCOUNT_ID, EMULATOR_TOKEN, EmulatorServer, ScriptedReply
 from langchain_cfaig import ChatCloudflareAIGateway, CloudflareAIGatewayEmbeddings
 
 _UNIT_BASE_URL = "http://127.0.0.1:9/v1"  # never contacted: the unit suites make no request
@@ -201,4 +201,5 @@ class TestEmbeddingsIntegration(_OnLoopbackGateway, EmbeddingsIntegrationTests):
 
     @property
     def embedding_model_params(self) -> dict[str, Any]:
-        return {"account_id": EMULATOR_ACCOUNT_ID, "base_url": self.gateway.base_url}
+        # the Cloudflare token, which the default (Workers AI) embedding route authenticates with
+        return {"account_id": EMULATOR_ACCOUNT_ID, "cf_aig_token": EMULATOR_TOKEN, "base_url": self.gateway.base_url}

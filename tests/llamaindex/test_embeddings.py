@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from cfaig import AsyncGatewayClient, errors
-from cfaig.testing import EMULATOR_ACCOUNT_ID, Fault, GatewayEmulator
-from cfaig.testing.pytest_plugin import Driver
+from cfaig.testing import Fault, GatewayEmulator
+from cfaig.testing.pytest_plugin import Driver, client_fields
 from llamaindex_cfaig import CloudflareAIGatewayEmbedding
 from tests.llamaindex.conftest import EventRecorder
 
@@ -82,7 +82,7 @@ async def test_async_concurrency_is_bounded(emu: GatewayEmulator) -> None:
             finally:
                 in_flight -= 1
 
-    client = CountingClient(account_id=EMULATOR_ACCOUNT_ID, base_url=emu.base_url, transport=emu.transport())
+    client = CountingClient(**client_fields(emu), transport=emu.transport())
     async with client:
         embed = CloudflareAIGatewayEmbedding(async_gateway_client=client, embed_batch_size=1, max_concurrency=2)
         vectors = await embed.aget_text_embedding_batch(TEXTS)

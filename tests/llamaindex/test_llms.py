@@ -530,3 +530,115 @@ def test_shared_client_is_used_without_injection() -> None:
     llm = CloudflareAIGatewayLLM(account_id="acct-shared")
     assert llm.client is cfaig.shared_client(llm.client.config)
     assert llm.async_client is cfaig.shared_async_client(llm.client.config)
+
+
+# --- streamed messages: the running answer equals the accumulator's snapshot --------------------
+
+
+def _snapshot_messages(chunks: list[dict[str, Any]]) -> list[ChatMessage]:
+    """What each chunk's response message was before the running answer: ``completion_message`` of the
+    accumulator's snapshot after that chunk (the reference the streamed messages must equal)."""
+    from cfaig import ChatAccumulator, ChatCompletionChunk
+    from llamaindex_cfaig._convert import completion_message
+
+    accumulator = ChatAccumulator()
+    out = []
+    for raw in chunks:
+        accumulator.add(ChatCompletionChunk.model_validate(raw))
+        out.append(completion_message(accumulator.snapshot().message, final=False))
+    return out
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        ScriptedReply(content="forty two, said the machine", reasoning="six times seven"),
+        ScriptedReply(content="let me look", tool_calls=[{"name": "get_weather", "arguments": {"city": "Paris"}}]),
+        ScriptedReply(tool_calls=[{"name": "add", "arguments": {"a": 2, "b": 3}}, {"name": "add", "arguments": "{"}]),
+    ],
+)
+def test_streamed_messages_equal_the_accumulated_snapshot(
+    llm: CloudflareAIGatewayLLM, emu: GatewayEmulator, reply: ScriptedReply
+) -> None:
+    emu.script(reply)
+    responses = list(llm.stream_chat(HI))
+    streamed = responses[:-1]  # the last one is the final answer (ids filled in, usage)
+    assert len(streamed) >= 2
+    expected = _snapshot_messages([response.raw for response in streamed])
+    assert [r.message for r in streamed] == expected
+    assert responses[-1].message.content == streamed[-1].message.content
+
+
+def test_stream_message_follows_the_lowest_choice_index() -> None:
+    """Chunks of several choices (``n=2``): every response carries the lowest index's message, as the
+    accumulator's snapshot does, whichever choice a chunk is about."""
+    from cfaig import ChatAccumulator, ChatCompletionChunk
+    from llamaindex_cfaig._convert import completion_message
+    from llamaindex_cfaig.llms import _Answer
+
+    def chunk(index: int, **delta: Any) -> ChatCompletionChunk:
+        return ChatCompletionChunk.model_validate(
+            {"id": "c", "model": "m", "created": 1, "choices": [{"index": index, "delta": delta}]}
+        )
+
+    chunks = [
+        chunk(1, content="second "),
+        chunk(1, reasoning_content="hm"),
+        chunk(0, content="first "),
+        chunk(1, content="more"),
+        chunk(0, reasoning="thought", content="again"),
+        chunk(0, tool_calls=[{"index": 0, "id": "t1", "function": {"name": "f", "arguments": '{"a"'}}]),
+        chunk(0, tool_calls=[{"index": 0, "function": {"arguments": ": 1}"}}]),
+    ]
+    accumulator = ChatAccumulator()
+    answer = _Answer(accumulator, {})
+    for item in chunks:
+        accumulator.add(item)
+        answer.add(item)
+        assert answer.message() == completion_message(accumulator.snapshot().message, final=False)
+
+
+# --- tool specs: LlamaIndex's own, with each schema generated once ------------------------------
+
+
+class Place(BaseModel):
+    city: str
+    country: str = "FR"
+
+
+class Visit(BaseModel):
+    place: Place
+    days: int = 1
+
+
+def visit(place: dict[str, Any], days: int = 1) -> str:
+    """Plan a visit."""
+    return str(place)
+
+
+def test_tool_specs_are_llamaindex_own_and_fresh_per_call(llm: CloudflareAIGatewayLLM) -> None:
+    """The spec sent is what ``ToolMetadata.to_openai_tool`` gives (names sanitised, schema with $defs);
+    a caller editing one call's spec does not change the next call's."""
+    tools = [ADD, WEATHER, FunctionTool.from_defaults(fn=visit, name="visit[v2]", fn_schema=Visit)]
+    first = llm._prepare_chat_with_tools(tools, user_msg="hi")["tools"]
+    assert first == [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
+    assert first[2]["function"]["name"] == "visit_v2_"
+    first[2]["function"]["parameters"]["properties"].clear()
+    second = llm._prepare_chat_with_tools(tools, user_msg="hi")["tools"]
+    assert second[2] == tools[2].metadata.to_openai_tool(skip_length_check=True)
+    assert second[2]["function"]["parameters"]["properties"]
+
+
+def test_tool_metadata_subclass_keeps_its_own_spec(llm: CloudflareAIGatewayLLM) -> None:
+    from llama_index.core.tools import ToolMetadata
+
+    class StrictMetadata(ToolMetadata):
+        def to_openai_tool(self, skip_length_check: bool = False) -> dict[str, Any]:
+            spec = super().to_openai_tool(skip_length_check=skip_length_check)
+            spec["function"]["strict"] = True
+            return spec
+
+    tool = FunctionTool.from_defaults(fn=add)
+    tool._metadata = StrictMetadata(description="add", name="add", fn_schema=tool.metadata.fn_schema)
+    (spec,) = llm._prepare_chat_with_tools([tool], user_msg="hi")["tools"]
+    assert spec["function"]["strict"] is True

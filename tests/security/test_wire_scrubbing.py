@@ -14,9 +14,10 @@ import json
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from pydantic import SecretStr
 
 from cfaig import AsyncGatewayClient, GatewayClient
 from cfaig.errors import (
@@ -61,16 +62,16 @@ def with_locals(error: BaseException) -> str:
     return "".join(traceback.TracebackException.from_exception(error, capture_locals=True).format())
 
 
-def _failure(mode: str, base_url: str, method: str, request: Any) -> BaseException:
-    """The error one call of the sync or the async core client raises."""
+def _failure(mode: str, base_url: str, method: str, request: Any, **call: Any) -> BaseException:
+    """The error one call (with the keywords ``call``) of the sync or the async core client raises."""
     if mode == "sync":
         with GatewayClient(**_fields(base_url)) as client, pytest.raises(CfaigError) as caught:
-            getattr(client, method)(request)
+            getattr(client, method)(request, **call)
         return caught.value
 
     async def run() -> None:
         async with AsyncGatewayClient(**_fields(base_url)) as client:
-            await getattr(client, method)(request)
+            await getattr(client, method)(request, **call)
 
     with pytest.raises(CfaigError) as caught:
         asyncio.run(run())
@@ -206,6 +207,51 @@ def test_frame_locals_of_a_failed_call_show_no_credentials(mode: str, status: st
     with RawServer(reply) as server:
         error = _failure(mode, server.base_url, "chat", REQUEST)
     assert_clean(with_locals(error))
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_frame_locals_of_a_call_with_its_own_provider_keys_show_no_credentials(mode: str) -> None:
+    """A call's provider_keys (given as SecretStr: a plain dict the caller passes is the caller's own frame
+    local): the attempt's Authorization stays wrapped, and the call's keys kept for scrubbing are a masked
+    ``Secrets`` (the request object is a frame local of every attempt)."""
+    call_key = "sk-ant-cfaigCALLkey789"
+    reply = http(b'{"error": {"message": "boom"}}', "500 Internal Server Error")
+    request = {**REQUEST, "model": "anthropic/claude-3-5-haiku"}
+    with RawServer(reply) as server:
+        error = _failure(mode, server.base_url, "chat", request, provider_keys={"anthropic": SecretStr(call_key)})
+    text = with_locals(error)
+    assert_clean(text)
+    assert call_key not in text and call_key[:12] not in text
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_frame_locals_of_a_connection_cut_while_sending_show_no_credentials(mode: str) -> None:
+    """The server answers once and closes, so the client-side fallback's attempt is cut while its request is
+    written: the traceback then runs through the transport's write frames, whose locals hold the request bytes."""
+    reply = http(b'{"error": {"message": "boom"}}', "500 Internal Server Error")
+    with RawServer(reply) as server:
+        error = _failure(mode, server.base_url, "chat", REQUEST, fallbacks=["anthropic/claude-3-5-haiku"])
+    assert_clean(with_locals(error))
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_an_exception_the_caller_was_handling_keeps_its_locals(mode: str) -> None:
+    """Only the transport's frames are cleared: the caller's own exception, chained as the context, is theirs."""
+
+    def callers_code() -> None:
+        evidence = "the caller's own local"  # noqa: F841 - what the caller's error tracker should still see
+        raise KeyError("the caller's error")
+
+    handled: BaseException | None = None
+    try:
+        callers_code()
+    except KeyError as exc:
+        handled, error = exc, _failure(mode, closed_port_url(), "chat", REQUEST)
+    chain = [error]
+    while chain[-1].__cause__ or chain[-1].__context__:
+        chain.append(cast(BaseException, chain[-1].__cause__ or chain[-1].__context__))
+    assert handled is not None and handled in chain
+    assert "the caller's own local" in with_locals(handled)
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

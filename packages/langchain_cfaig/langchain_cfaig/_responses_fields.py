@@ -135,13 +135,15 @@ class ResponsesFields(BaseModel):
 
 def _translate(message: AIMessage) -> list[types.ContentBlock]:
     """Standard blocks of a Responses answer (list content) by langchain-core's OpenAI translator; a chat answer
-    (string content) is left to langchain-core's best-effort parsing, as before."""
+    (string content) is left to langchain-core's best-effort parsing, as before: raising NotImplementedError is
+    langchain-core's translator protocol for "not mine" (``AIMessage.content_blocks`` catches it), not a stub."""
     if isinstance(message.content, str):
         raise NotImplementedError
     return openai_blocks.translate_content(message)
 
 
 def _translate_chunk(message: AIMessageChunk) -> list[types.ContentBlock]:
+    """:func:`_translate` for a chunk (``AIMessageChunk.content_blocks`` catches the NotImplementedError too)."""
     if isinstance(message.content, str):
         raise NotImplementedError
     return openai_blocks.translate_content_chunk(message)

@@ -74,8 +74,7 @@ def build(
     )
     if body.get("store") is False:
         body["input"] = _stateless(body["input"])
-    call.pop("endpoint", None)  # the Responses API has one endpoint
-    return body, call
+    return body, {key: value for key, value in call.items() if key != "endpoint"}  # provider_keys too
 
 
 def _stateless(items: Sequence[Any]) -> list[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, ClassVar, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput, ModelProfile
@@ -20,14 +20,17 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from cfaig import AsyncChatStream, ChatRequest, ChatStream, parse_model
+from cfaig import ChatRequest, parse_model
 from cfaig.errors import ConfigurationError
 from cfaig.integration.fields import GatewayFields
-from cfaig.integration.requests import chat_request, pop_stream_timeout, split_call_kwargs
+from cfaig.integration.requests import chat_request, pop_call_credentials, pop_stream_timeout, split_call_kwargs
 from cfaig.integration.tools import normalise_tool_choice
 from cfaig.providers import StructuredMethod, capabilities, known_model_size
 from langchain_cfaig import _convert, _tokens
 from langchain_cfaig._responses_fields import ResponsesFields
+
+if TYPE_CHECKING:
+    from cfaig import AsyncChatStream, ChatStream  # the stream classes load httpx: only when a stream opens
 
 __all__ = ["ChatCloudflareAIGateway", "model_profile", "response_format_param"]
 
@@ -140,7 +143,11 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
 
     @property
     def lc_secrets(self) -> dict[str, str]:
-        return {"cf_aig_token": "CF_AIG_TOKEN", "api_key": "CF_AIG_PROVIDER_API_KEY"}
+        return {
+            "cf_aig_token": "CF_AIG_TOKEN",
+            "api_key": "CF_AIG_PROVIDER_API_KEY",
+            "provider_keys": "CF_AIG_PROVIDER_KEYS",
+        }
 
     @classmethod
     def is_lc_serializable(cls) -> bool:
@@ -160,6 +167,12 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
         if self.fallbacks:
             params["fallbacks"] = list(self.fallbacks)
         return params
+
+    def _get_invocation_params(self, stop: list[str] | None = None, **kwargs: Any) -> dict[str, Any]:
+        """LangChain's record of a call (tracing, the cache key): a call's ``provider_keys`` only by name."""
+        if kwargs.get("provider_keys"):
+            kwargs["provider_keys"] = dict.fromkeys(pop_call_credentials(kwargs)["provider_keys"], "**********")
+        return super()._get_invocation_params(stop=stop, **kwargs)
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         """LangSmith's run parameters: the provider the gateway routes to, and its own model id without the
@@ -213,6 +226,7 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
         a ``stream_timeout`` given to the call)."""
         kwargs = {key: value for key, value in kwargs.items() if key not in _IGNORED_KWARGS}
         stream_timeout = pop_stream_timeout(kwargs)
+        credentials = pop_call_credentials(kwargs)
         options, fallbacks, endpoint, kwargs = split_call_kwargs(
             kwargs, defaults=self._gateway.options, fallbacks=self.fallbacks, endpoint=self.endpoint
         )
@@ -230,7 +244,7 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
             params["stop"] = [stops] if isinstance(stops, str) else list(stops)
         params.update(kwargs)
         request = chat_request(model, _convert.messages_to_params(messages), params, extra_body=self.model_kwargs)
-        call: dict[str, Any] = {"options": options, "fallbacks": fallbacks or None, "endpoint": endpoint}
+        call: dict[str, Any] = {"options": options, "fallbacks": fallbacks or None, "endpoint": endpoint, **credentials}
         if stream and stream_timeout is not None:
             call["stream_timeout"] = stream_timeout
         return request, call

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -21,19 +23,28 @@ from llama_index.core.base.llms.types import (
     CompletionResponseGen,
     LLMMetadata,
     MessageRole,
+    TextBlock,
 )
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
-from pydantic import Field
+from llama_index.core.tools.types import ToolMetadata
+from pydantic import BaseModel, Field
 
-from cfaig import AsyncChatStream, ChatCompletion, ChatCompletionChunk, ChatRequest, ChatStream, Endpoint
+from cfaig import ChatCompletion, ChatCompletionChunk, ChatRequest, Endpoint
 from cfaig.errors import ConfigurationError
 from cfaig.integration.fields import GatewayFields
-from cfaig.integration.requests import chat_request, pop_stream_timeout, split_call_kwargs
+from cfaig.integration.requests import (
+    chat_request,
+    masks_call_keys,
+    pop_call_credentials,
+    pop_stream_timeout,
+    split_call_kwargs,
+)
 from cfaig.integration.tools import normalise_tool_choice
 from cfaig.providers import DEFAULT_CHAT_MODEL, capabilities, model_size
 from llamaindex_cfaig._convert import (
+    assistant_message,
     completion_message,
     force_single_tool_call,
     response_kwargs,
@@ -43,6 +54,8 @@ from llamaindex_cfaig._convert import (
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
+
+    from cfaig import AsyncChatStream, ChatAccumulator, ChatStream  # the stream classes load the HTTP stack
 
 __all__ = ["CloudflareAIGatewayLLM"]
 
@@ -132,10 +145,11 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
     ) -> tuple[ChatRequest, dict[str, Any]]:
         """The ChatRequest for ``messages`` and the keyword arguments for the core client call (for a stream,
         a ``stream_timeout`` given to the call)."""
-        given = {**self.additional_kwargs, **kwargs}
-        stream_timeout = pop_stream_timeout(given)
+        merged = {**self.additional_kwargs, **kwargs}
+        stream_timeout = pop_stream_timeout(merged)
+        credentials = pop_call_credentials(merged)
         options, fallbacks, endpoint, params = split_call_kwargs(
-            given,
+            merged,
             defaults=self._gateway.options,
             fallbacks=self.fallbacks,
             endpoint=self.endpoint,
@@ -149,7 +163,7 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
             _check_messages(messages)  # a ConfigurationError naming the message, when that is the cause
             raise
         request = chat_request(self.model, wire, params)
-        call: dict[str, Any] = {"options": options, "endpoint": endpoint}
+        call: dict[str, Any] = {"options": options, "endpoint": endpoint, **credentials}
         if fallbacks:
             call["fallbacks"] = fallbacks
         if stream and stream_timeout is not None:
@@ -175,24 +189,6 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
         from the response headers, so worked out once per stream)."""
         return response_kwargs(stream.meta, model=self.model, finish_reason=None, usage=None)
 
-    def _stream_response(
-        self, stream: ChatStream | AsyncChatStream, chunk: ChatCompletionChunk, known: dict[str, Any]
-    ) -> ChatResponse | None:
-        """The cumulative response after ``chunk``, or ``None`` when the chunk adds nothing."""
-        delta = chunk.choices[0].delta if chunk.choices else None
-        if delta is None or not (delta.content or delta.reasoning or delta.tool_calls):
-            return None
-        snapshot = stream.accumulator.snapshot(stream.meta)
-        kwargs = dict(known)
-        if delta.reasoning:
-            kwargs["thinking_delta"] = delta.reasoning
-        return ChatResponse(
-            message=completion_message(snapshot.message, final=False),
-            delta=delta.content or "",
-            raw=chunk.model_dump(),
-            additional_kwargs=kwargs,
-        )
-
     def _final_response(self, stream: ChatStream | AsyncChatStream) -> ChatResponse:
         """The whole answer once the stream ended: final tool-call ids, finish reason and usage."""
         response = self._chat_response(stream.accumulator.snapshot(stream.meta))
@@ -211,8 +207,11 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
 
         def gen() -> Generator[ChatResponse, None, None]:
             with stream:
-                known = self._stream_kwargs(stream)
-                yield from filter(None, (self._stream_response(stream, chunk, known) for chunk in stream))
+                respond = _Answer(stream.accumulator, self._stream_kwargs(stream)).respond
+                for chunk in stream:
+                    response = respond(chunk)
+                    if response is not None:
+                        yield response
                 yield self._final_response(stream)
 
         return gen()
@@ -227,29 +226,33 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
 
         async def gen() -> AsyncGenerator[ChatResponse, None]:
             async with stream:
-                known = self._stream_kwargs(stream)
+                respond = _Answer(stream.accumulator, self._stream_kwargs(stream)).respond
                 async for chunk in stream:
-                    if (response := self._stream_response(stream, chunk, known)) is not None:
+                    if (response := respond(chunk)) is not None:
                         yield response
                 yield self._final_response(stream)
 
         return gen()
 
+    @masks_call_keys
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Send ``messages``; gateway options, ``fallbacks`` and request parameters may be passed as kwargs."""
         return self._chat(messages, **kwargs)
 
+    @masks_call_keys
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         """Stream the answer: each response carries the whole message so far plus ``delta``."""
         return self._stream_chat(messages, **kwargs)
 
+    @masks_call_keys
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Async :meth:`chat`."""
         return await self._achat(messages, **kwargs)
 
+    @masks_call_keys
     @llm_chat_callback()
     async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
         """Async :meth:`stream_chat`: ``async for r in await llm.astream_chat(messages)``."""
@@ -257,21 +260,25 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
 
     # --- completion (derived from the undecorated chat helpers: one event pair per call) -------
 
+    @masks_call_keys
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         """Answer ``prompt`` sent as one user message."""
         return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
 
+    @masks_call_keys
     @llm_completion_callback()
     def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
         """Stream the answer to ``prompt``."""
         return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
 
+    @masks_call_keys
     @llm_completion_callback()
     async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         """Async :meth:`complete`."""
         return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
 
+    @masks_call_keys
     @llm_completion_callback()
     async def astream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseAsyncGen:
         """Async :meth:`stream_complete`."""
@@ -338,6 +345,67 @@ class CloudflareAIGatewayLLM(GatewayFields, FunctionCallingLLM):
         return selections
 
 
+class _Answer:
+    """A stream's answer so far, grown chunk by chunk, and the cumulative response after each chunk.
+
+    Per choice index it keeps the text, the reasoning and whether tool calls came. Each response carries
+    the lowest index's whole message (what ``ChatAccumulator.snapshot`` gives), built from running strings:
+    a chunk costs its own fragment, not a re-join of every fragment before it plus a whole completion
+    rebuilt (which made a stream's cost grow with the square of its length).
+    """
+
+    __slots__ = ("_accumulator", "_choices", "_first", "_known")
+
+    def __init__(self, accumulator: ChatAccumulator, known: dict[str, Any]) -> None:
+        self._accumulator = accumulator  # the stream's: it has already folded in each chunk given here
+        self._known = known  # what every response's additional_kwargs start with
+        self._choices: dict[int, list[Any]] = {}  # index -> [text, reasoning, has tool calls]
+        self._first = 0
+
+    def add(self, chunk: ChatCompletionChunk) -> str | None:
+        """Fold ``chunk`` in; returns the reasoning fragment of its first choice."""
+        first_reasoning = None
+        for position, choice in enumerate(chunk.choices):
+            state = self._choices.get(choice.index)
+            if state is None:
+                state = self._choices[choice.index] = ["", "", False]
+                self._first = min(self._choices)
+            delta = choice.delta
+            if delta.content:
+                state[0] += delta.content
+            reasoning = delta.reasoning
+            if reasoning:
+                state[1] += reasoning
+                if position == 0:
+                    first_reasoning = reasoning
+            if delta.tool_calls:
+                state[2] = True
+        return first_reasoning
+
+    def message(self) -> ChatMessage:
+        """The first choice's message so far (tool-call ids may still be missing: ``final=False``)."""
+        text, reasoning, has_tools = self._choices.get(self._first) or ("", "", False)
+        if not reasoning and not has_tools:  # plain text: what assistant_message builds for it
+            return ChatMessage(role=MessageRole.ASSISTANT, blocks=[TextBlock(text=text)], additional_kwargs={})
+        calls = self._accumulator.tool_calls(self._first) if has_tools else ()
+        return assistant_message(text, reasoning=reasoning or None, tool_calls=calls, final=False)
+
+    def respond(self, chunk: ChatCompletionChunk) -> ChatResponse | None:
+        """The cumulative response after ``chunk``, or ``None`` when its first choice adds nothing."""
+        reasoning = self.add(chunk)
+        if not chunk.choices:
+            return None
+        delta = chunk.choices[0].delta
+        if not (delta.content or reasoning or delta.tool_calls):
+            return None
+        kwargs = dict(self._known)
+        if reasoning:
+            kwargs["thinking_delta"] = reasoning
+        return ChatResponse(
+            message=self.message(), delta=delta.content or "", raw=chunk.model_dump(), additional_kwargs=kwargs
+        )
+
+
 def _check_messages(messages: Sequence[Any]) -> None:
     """A :class:`ConfigurationError` for the first entry that is not a LlamaIndex ``ChatMessage``."""
     if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
@@ -358,8 +426,22 @@ def _tool_spec(tool: Any, index: int) -> dict[str, Any]:
             f"tools[{index}] is of type {type(tool).__name__}, not a LlamaIndex tool: wrap functions with "
             "FunctionTool.from_defaults(fn=...)"
         )
-    spec: dict[str, Any] = tool.metadata.to_openai_tool(skip_length_check=True)
-    return spec
+    if type(metadata) is ToolMetadata and metadata.fn_schema is not None:
+        # ToolMetadata.to_openai_tool, with the JSON schema of fn_schema generated once per class rather than
+        # on every call (pydantic's schema generation was ~0.7 ms per tool per call); a copy per call
+        spec = ToolMetadata(description=metadata.description, name=metadata.name, fn_schema=None).to_openai_tool(
+            skip_length_check=True
+        )
+        spec["function"]["parameters"] = copy.deepcopy(_parameters(metadata.fn_schema))
+        return spec
+    own: dict[str, Any] = tool.metadata.to_openai_tool(skip_length_check=True)  # a ToolMetadata of its own kind
+    return own
+
+
+@functools.lru_cache(maxsize=512)
+def _parameters(fn_schema: type[BaseModel]) -> dict[str, Any]:
+    """``ToolMetadata.get_parameters_dict`` for ``fn_schema`` (shared: callers copy it)."""
+    return ToolMetadata(description="", fn_schema=fn_schema).get_parameters_dict()
 
 
 def _empty_message() -> ChatMessage:

@@ -14,11 +14,13 @@ hashes the configuration, which is work a call should not repeat.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cfaig import AsyncGatewayClient, GatewayClient, GatewayConfig, GatewayOptions
-from cfaig import shared_async_client as _shared_async_client
-from cfaig import shared_client as _shared_client
+from cfaig.config import GatewayConfig
+from cfaig.options import GatewayOptions
+
+if TYPE_CHECKING:  # the clients load the HTTP stack: only when an instance first sends
+    from cfaig import AsyncGatewayClient, GatewayClient
 
 __all__ = ["GatewayState"]
 
@@ -57,14 +59,18 @@ class GatewayState:
     def client(self) -> GatewayClient:
         """The injected sync client, else the shared one for :attr:`config` (looked up once)."""
         if self._client is None:
-            self._client = _shared_client(self.config)
+            from cfaig import shared_client
+
+            self._client = shared_client(self.config)
         return self._client
 
     @property
     def async_client(self) -> AsyncGatewayClient:
         """The injected async client, else the shared one for :attr:`config` (looked up once)."""
         if self._async_client is None:
-            self._async_client = _shared_async_client(self.config)
+            from cfaig import shared_async_client
+
+            self._async_client = shared_async_client(self.config)
         return self._async_client
 
     def __deepcopy__(self, memo: dict[int, Any]) -> GatewayState:

@@ -22,19 +22,45 @@ import re
 import sys
 import typing
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, SecretStr, ValidationError
 
-from cfaig import AsyncGatewayClient, GatewayClient, parse_model
 from cfaig.config import ENV_VARS, GatewayConfig, describe_validation_error, env_default, secret_env_default
 from cfaig.errors import ConfigurationError
 from cfaig.integration.clients import GatewayState
 from cfaig.integration.keywords import coerce_timeout, move_unknown_keywords
+from cfaig.model_ref import parse_model
 from cfaig.options import CustomCost, GatewayOptions, MetadataValue
+from cfaig.provider_keys import ProviderKeys
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+    from cfaig import AsyncGatewayClient, GatewayClient
+
+
+def _instance_of(name: str) -> PlainValidator:
+    """``None`` or an instance of ``cfaig.<name>``, checked without importing the clients (and the HTTP
+    stack under them) when the class is defined: one passed in means they are loaded already."""
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return None
+        cls = getattr(sys.modules["cfaig"], name) if "cfaig._client" in sys.modules else None
+        if cls is None or not isinstance(value, cls):
+            raise ValueError(f"Input should be an instance of {name}")
+        return value
+
+    return PlainValidator(check)
+
+
+if TYPE_CHECKING:
+    _SyncClientField = GatewayClient | None
+    _AsyncClientField = AsyncGatewayClient | None
+else:
+    _SyncClientField = Annotated[Any, _instance_of("GatewayClient")]
+    _AsyncClientField = Annotated[Any, _instance_of("AsyncGatewayClient")]
 
 __all__ = ["CONFIG_FIELDS", "OPTION_FIELD_NAMES", "GatewayFields", "pop_metadata_kwarg"]
 
@@ -74,7 +100,7 @@ def _config_field(name: str) -> Any:
     read at construction (``None`` when unset, so the core's default applies); a secret is never shown."""
     core = GatewayConfig.model_fields[name]
     hidden: dict[str, Any] = {}
-    secret = SecretStr in typing.get_args(core.annotation)
+    secret = SecretStr in typing.get_args(core.annotation) or core.annotation is ProviderKeys
     if secret:
         hidden = {"exclude": True, "repr": False}
     description = _CONFIG_DOCS.get(name)
@@ -129,6 +155,9 @@ class GatewayFields(BaseModel):
     # custom domains (issue 11 part 6)
     gateway_url: str | None = _config_field("gateway_url")
 
+    # --- provider keys per provider (cfaig.GatewayConfig.provider_keys): never shown nor serialized ---
+    provider_keys: ProviderKeys | None = _config_field("provider_keys")
+
     # --- default gateway options (cfaig.GatewayOptions): headers, never body ------------------------
     cache_ttl: int | None = _option_field("cache_ttl")
     skip_cache: bool | None = _option_field("skip_cache")
@@ -156,13 +185,13 @@ class GatewayFields(BaseModel):
     trace_propagation: bool | None = _option_field("trace_propagation")
 
     # --- injection (tests, custom transports) ---------------------------------------------------
-    gateway_client: GatewayClient | None = Field(
+    gateway_client: _SyncClientField = Field(
         default=None,
         exclude=True,
         repr=False,
         description="A core client to send with instead of the shared one; its configuration is the instance's.",
     )
-    async_gateway_client: AsyncGatewayClient | None = Field(
+    async_gateway_client: _AsyncClientField = Field(
         default=None,
         exclude=True,
         repr=False,
@@ -209,9 +238,10 @@ class GatewayFields(BaseModel):
         """The core configuration the connection fields describe (raises ``ConfigurationError`` on bad input)."""
         values = {name: getattr(self, name) for name in CONFIG_FIELDS}
         if values["surface"] == "rest":
-            # As in the core: CF_AIG_PROVIDER_API_KEY and CF_AIG_GATEWAY_URL are not read on the REST surface, and
-            # its token comes from CLOUDFLARE_API_TOKEN before CF_AIG_TOKEN (the core reads them when not passed).
-            for name in ("api_key", "cf_aig_token", "gateway_url"):
+            # As in the core: CF_AIG_PROVIDER_API_KEY, CF_AIG_PROVIDER_KEYS and CF_AIG_GATEWAY_URL are not read on
+            # the REST surface, and its token comes from CLOUDFLARE_API_TOKEN before CF_AIG_TOKEN (the core reads
+            # them when not passed).
+            for name in ("api_key", "provider_keys", "cf_aig_token", "gateway_url"):
                 if name not in self.model_fields_set:
                     values[name] = None
         return GatewayConfig(**values)

@@ -21,7 +21,6 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import httpx
 from pydantic import AliasChoices, BaseModel
 
 from cfaig.errors import ConfigurationError
@@ -49,7 +48,8 @@ def coerce_timeout(data: dict[str, Any]) -> None:
     if value is None:
         del data["timeout"]
         return
-    if isinstance(value, httpx.Timeout):
+    httpx = sys.modules.get("httpx")  # an httpx.Timeout means httpx is loaded: the import is not paid for here
+    if httpx is not None and isinstance(value, httpx.Timeout):
         phases: Iterable[Any] = (value.connect, value.read, value.write, value.pool)
     elif isinstance(value, tuple):
         phases = value

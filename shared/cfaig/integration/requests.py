@@ -8,17 +8,30 @@ construction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, cast
+import functools
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 from cfaig._request import Endpoint
 from cfaig.config import check_stream_timeout
 from cfaig.errors import ConfigurationError
 from cfaig.options import OPTION_FIELDS, GatewayOptions
+from cfaig.provider_keys import ProviderKeys
 from cfaig.providers import EmbeddingSupport, embedding_support
 from cfaig.types import ChatMessageParam, ChatRequest
 
-__all__ = ["CHAT_BODY_KEYS", "chat_request", "embedding_support_for", "pop_stream_timeout", "split_call_kwargs"]
+__all__ = [
+    "CHAT_BODY_KEYS",
+    "chat_request",
+    "embedding_support_for",
+    "masks_call_keys",
+    "pop_call_credentials",
+    "pop_stream_timeout",
+    "split_call_kwargs",
+]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 CHAT_BODY_KEYS: frozenset[str] = frozenset(ChatRequest.__annotations__) - {"model", "messages", "extra_body"}
@@ -95,6 +108,40 @@ def pop_stream_timeout(kwargs: dict[str, Any]) -> float | None:
     Only a streaming call uses it (for its whole stream); any other call drops it.
     """
     return check_stream_timeout(kwargs.pop("stream_timeout", None))
+
+
+def pop_call_credentials(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Take a call's ``provider_keys=`` out of its keyword arguments, as the core call's keyword argument
+    (``{}`` when the call has none). Values are masked at once (``ProviderKeys``), so a framework that
+    records a call's arguments later (tracing) sees no key."""
+    keys = kwargs.pop("provider_keys", None)
+    return {"provider_keys": ProviderKeys.coerce(keys)} if keys else {}
+
+
+def masks_call_keys(method: _F) -> _F:
+    """Wrap a public call method so a ``provider_keys=`` keyword holds ``SecretStr`` values (masked in any
+    repr or JSON) before anything else sees it (LlamaIndex's instrumentation events record a call's keyword
+    arguments)."""
+
+    def mask(kwargs: dict[str, Any]) -> None:
+        if kwargs.get("provider_keys"):
+            kwargs["provider_keys"] = dict(ProviderKeys.coerce(kwargs["provider_keys"]))
+
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def call_async(*args: Any, **kwargs: Any) -> Any:
+            mask(kwargs)
+            return await method(*args, **kwargs)
+
+        return cast(_F, call_async)
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        mask(kwargs)
+        return method(*args, **kwargs)
+
+    return cast(_F, call)
 
 
 def embedding_support_for(model: str, *, dimensions: int | None = None) -> EmbeddingSupport:

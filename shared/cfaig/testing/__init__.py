@@ -4,7 +4,7 @@
 and embeddings, provider routes, the Universal Endpoint) and the Cloudflare REST API
 (``/client/v4/accounts/{account}/ai/…`` and log feedback) with deterministic fake models,
 gateway features (authentication, caching, logs and metadata, rate limits, request
-timeouts) and injectable faults.  It depends only on the standard library, httpx, h11 and
+timeouts) and injectable faults. It depends only on the standard library, httpx, h11 and
 pydantic, and never contacts Cloudflare.
 
 Where Cloudflare documents a rule, the emulator enforces it, so a client that breaks it fails a test:
@@ -19,6 +19,12 @@ Where Cloudflare documents a rule, the emulator enforces it, so a client that br
   ``GatewayEmulator(custom_domains={"ai.example.com": "my-gateway"})`` serves that host as the gateway's root,
   with no account or gateway in the path (``/compat/chat/completions``, ``/openai/...``,
   ``/workers-ai/v1/embeddings``, and the Universal Endpoint at ``/``, which the page does not mention).
+- Provider credentials are enforced as the real gateway treats them (``_credentials``): a provider key the
+  emulator knows as one provider's (``GatewayEmulator(provider_keys={"openai": "sk-..."})``) sent to another
+  provider is refused by that provider (401, its error format), since Cloudflare forwards a request's key
+  unchanged; Workers AI's own routes (``/workers-ai/...`` and Workers AI Universal steps) answer 401 / 10000
+  (Cloudflare's v4 envelope) without a Cloudflare token as ``Authorization``. Each model attempt's credential
+  is recorded in :attr:`RecordedRequest.credentials` (a :class:`SeenCredential`). Sources: docs/protocol.md.
 
 In-process::
 
@@ -56,12 +62,14 @@ from __future__ import annotations
 from ._gateway import GatewayEmulator
 from ._server import EmulatorServer, serve
 from ._transport import EmulatorTransport
-from ._types import EMULATOR_ACCOUNT_ID, Fault, GatewaySettings, RecordedRequest, ScriptedReply
+from ._types import DEFAULT_TOKEN as EMULATOR_TOKEN
+from ._types import EMULATOR_ACCOUNT_ID, Fault, GatewaySettings, RecordedRequest, ScriptedReply, SeenCredential
 from ._vcr import vcr_config
 from .fake.providers import PROVIDER_QUIRKS, ProviderQuirks
 
 __all__ = [
     "EMULATOR_ACCOUNT_ID",
+    "EMULATOR_TOKEN",
     "PROVIDER_QUIRKS",
     "EmulatorServer",
     "EmulatorTransport",
@@ -71,6 +79,7 @@ __all__ = [
     "ProviderQuirks",
     "RecordedRequest",
     "ScriptedReply",
+    "SeenCredential",
     "serve",
     "vcr_config",
 ]

@@ -18,8 +18,9 @@ import httpx
 from pydantic_core import to_json
 
 from ._cache import ResponseCache
+from ._credentials import inspect_credentials, key_owners
 from ._faults import ConsumeQueue, apply_fault, fault_prelude, path_matches
-from ._handlers import answer_model, reply_from_forwarded
+from ._handlers import answer_model, reply_from_forwarded, resolve_model
 from ._logs import feedback, stamp_and_log
 from ._pipeline import (
     Attempt,
@@ -86,6 +87,11 @@ class GatewayEmulator:
             (``cf-aig-authorization``), but the REST API's ``/ai/...`` routes refuse them with 401 / code
             10000, as Cloudflare does for a token without Workers AI permission
             (https://github.com/cloudflare/cloudflare-docs/pull/32574).
+        provider_keys: provider -> the key (or keys) that are that provider's. A known key sent to another
+            provider is refused by that provider with a 401 in its own format, as the real gateway forwards
+            a request's key unchanged (see ``_credentials``). Workers AI provider routes always need a
+            Cloudflare token (one of ``tokens``) or a ``workers-ai`` key as ``Authorization``: else
+            401 / 10000. Each attempt's credential is recorded in :attr:`RecordedRequest.credentials`.
     """
 
     def __init__(
@@ -99,10 +105,13 @@ class GatewayEmulator:
         max_history: int | None = None,
         custom_domains: Mapping[str, str] | None = None,
         gateway_only_tokens: Iterable[str] = (),
+        provider_keys: Mapping[str, str | Iterable[str]] | None = None,
     ) -> None:
         self.account_id = account_id
         self.custom_domains: dict[str, str] = {host.lower(): gw for host, gw in (custom_domains or {}).items()}
         self.gateway_only_tokens: set[str] = set(gateway_only_tokens)
+        self.key_owners: dict[str, str] = key_owners(provider_keys)
+        """Each known provider key -> the provider it belongs to."""
         self.gateways: dict[str, GatewaySettings] = (
             dict(gateways) if gateways is not None else {"default": GatewaySettings()}
         )
@@ -156,6 +165,10 @@ class GatewayEmulator:
         self._stored.clear()
         self._faults.clear()
         self._scripts.clear()
+
+    def set_provider_keys(self, provider_keys: Mapping[str, str | Iterable[str]]) -> None:
+        """Replace the known provider keys (as the ``provider_keys`` argument; ``{}`` forgets them all)."""
+        self.key_owners = key_owners(provider_keys)
 
     def inject(self, fault: Fault) -> None:
         """Queue a :class:`Fault`; faults are consumed in order by matching requests."""
@@ -386,6 +399,10 @@ class GatewayEmulator:
     def _answer(self, ctx: Context, attempt: Attempt) -> Flow[Reply]:
         """The route's own answer: from the cache, the fake models, the upstream, or log feedback."""
         route = attempt.route
+        try:
+            self._check_credentials(ctx, attempt)
+        except ModelError as err:
+            return _model_error_reply(err, route)
         cache_key, ttl = self._cache.plan(ctx, attempt)
         if cache_key is not None:
             hit = self._cache.get(cache_key)
@@ -394,9 +411,7 @@ class GatewayEmulator:
         try:
             reply = yield from self._model_reply(ctx, attempt)
         except ModelError as err:
-            style = err.style or route.style
-            payload = provider_error_body(style, err.status, err.message, param=err.param, code=err.code)
-            reply = Reply(status=err.status, body=to_json(payload))
+            reply = _model_error_reply(err, route)
         except GatewayRefusalError as err:
             reply = envelope_reply(ctx.surface, err.status, err.code, err.message)
         if ctx.proxied and route.kind in MODEL_KINDS:
@@ -404,6 +419,22 @@ class GatewayEmulator:
             if cache_key is not None and 200 <= reply.status < 300 and reply.events is None and reply.upstream is None:
                 self._cache.put(cache_key, ttl, reply)
         return reply
+
+    def _check_credentials(self, ctx: Context, attempt: Attempt) -> None:
+        """Record the provider credential of a model attempt on the gateway host; raise the provider's
+        refusal (:class:`ModelError`) for a key of another provider, or a Workers AI route without a token."""
+        if ctx.surface != "gateway" or attempt.route.kind not in MODEL_KINDS or not isinstance(attempt.body, dict):
+            return
+        try:
+            provider = resolve_model(attempt.route, attempt.body)[0]
+        except (ModelError, GatewayRefusalError):
+            return  # the model route answers that itself
+        seen, refusal = inspect_credentials(
+            attempt.route, provider, attempt.headers, owners=self.key_owners, cloudflare_tokens=self.tokens
+        )
+        ctx.record.credentials.append(seen)
+        if refusal is not None:
+            raise refusal
 
     def _model_reply(self, ctx: Context, attempt: Attempt) -> Flow[Reply]:
         if attempt.route.kind == "feedback":
@@ -414,3 +445,9 @@ class GatewayEmulator:
         outcome.timeout = attempt.effective_timeout
         forwarded = yield from forward(outcome)
         return reply_from_forwarded(ctx, outcome, forwarded)
+
+
+def _model_error_reply(err: ModelError, route: Route) -> Reply:
+    """A provider's refusal, in its error format."""
+    payload = provider_error_body(err.style or route.style, err.status, err.message, param=err.param, code=err.code)
+    return Reply(status=err.status, body=to_json(payload))

@@ -15,11 +15,13 @@ DEFAULT_TOKEN: Final = "test-cf-aig-token"  # noqa: S105 - a well-known test tok
 CODE_GATEWAY_NOT_FOUND: Final = 2001
 CODE_RATE_LIMITED: Final = 2003
 CODE_UNAUTHORIZED: Final = 2009
-CODE_TIMEOUT: Final = 2015
 CODE_BAD_CHAT_FORMAT: Final = 2019
 CODE_AUTHENTICATION: Final = 10000
 CODE_COULD_NOT_ROUTE: Final = 7003
 # ... and emulator-specific ones for situations Cloudflare does not document.
+CODE_TIMEOUT: Final = 2015
+"""``cf-aig-request-timeout`` fired: Cloudflare documents that the gateway "returns an error" but neither the
+status nor the code; the emulator answers 504 / 2015 (no source names 2015; the client has no hint for it)."""
 CODE_BAD_REQUEST: Final = 2000
 CODE_ROUTE_NOT_FOUND: Final = 2002
 CODE_API_NOT_FOUND: Final = 1002
@@ -129,6 +131,21 @@ class ScriptedReply:
             raise ValueError("ScriptedReply.times must be at least 1")
 
 
+@dataclass(frozen=True)
+class SeenCredential:
+    """The provider credential one model attempt carried (a request, or one try of a Universal step).
+
+    ``authorization`` is the ``Authorization`` header as sent (None: none, i.e. stored keys or Unified
+    Billing); ``owner`` is the provider the emulator was told that key belongs to (``provider_keys=``), or
+    None for a key it does not know (a Cloudflare token, or an unknown key).
+    """
+
+    route: str
+    provider: str
+    authorization: str | None
+    owner: str | None
+
+
 @dataclass
 class RecordedRequest:
     """A request the emulator received (see :attr:`GatewayEmulator.requests`).
@@ -147,3 +164,5 @@ class RecordedRequest:
     surface: Literal["gateway", "rest"]
     route: str
     response_status: int = 0
+    credentials: list[SeenCredential] = field(default_factory=list)
+    """One entry per model attempt this request made, in order (each tried Universal step, each retry)."""

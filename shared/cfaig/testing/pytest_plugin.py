@@ -74,9 +74,16 @@ def _fast_retries() -> RetryPolicy:
 
 
 def client_fields(emulator: GatewayEmulator) -> dict[str, Any]:
-    """Keyword arguments for a core client (or a framework class) that talks to ``emulator`` in-process."""
+    """Keyword arguments for a core client (or a framework class) that talks to ``emulator`` in-process.
+
+    They carry one of the emulator's Cloudflare tokens as ``cf_aig_token``, as a working setup does: Workers
+    AI routes authenticate with it (the default embedding model is a Workers AI one)."""
+    from cfaig.testing._types import DEFAULT_TOKEN
+
+    token = DEFAULT_TOKEN if DEFAULT_TOKEN in emulator.tokens else min(emulator.tokens, default=None)
     return {
         "account_id": emulator.account_id,
+        "cf_aig_token": token,
         "base_url": emulator.base_url,
         "api_base_url": emulator.api_base_url,
         "retry_policy": _fast_retries(),
@@ -236,14 +243,16 @@ def cfaig_server() -> Iterator[EmulatorServer]:
 
 @pytest.fixture
 def cfaig_gateway(cfaig_server: EmulatorServer) -> Iterator[EmulatorServer]:
-    """The session's loopback emulator for one test: reset, gateways and tokens restored, before and after."""
+    """The session's loopback emulator for one test: reset; gateways, tokens and known provider keys restored,
+    before and after."""
     emulator = cfaig_server.emulator
-    gateways, tokens = copy.deepcopy(emulator.gateways), set(emulator.tokens)
+    gateways, tokens, owners = copy.deepcopy(emulator.gateways), set(emulator.tokens), dict(emulator.key_owners)
 
     def restore() -> None:
         emulator.reset()
         emulator.gateways = copy.deepcopy(gateways)
         emulator.tokens = set(tokens)
+        emulator.key_owners = dict(owners)
 
     restore()
     yield cfaig_server

@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 
 TOKEN = "test-cf-aig-token"
+CF_AUTH = {"authorization": f"Bearer {TOKEN}"}
+"""The Cloudflare token as ``Authorization``: what Workers AI provider routes authenticate with."""
 UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 CHAT = "/compat/chat/completions"
 TOOLS = [
@@ -83,7 +85,7 @@ def universal_steps() -> list[dict[str, Any]]:
         {
             "provider": "workers-ai",
             "endpoint": "@cf/meta/llama-3.1-8b-instruct",
-            "headers": {"Authorization": "Bearer cf-token", "Content-Type": "application/json"},
+            "headers": {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
             "query": {"messages": user("What is Cloudflare?")},
         },
         {

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.core.testing.helpers import cosine
+from tests.core.testing.helpers import CF_AUTH, cosine
 
 
 def test_embeddings_similarity_shape_and_base64(gw: httpx.Client) -> None:
@@ -32,9 +32,13 @@ def test_embeddings_similarity_shape_and_base64(gw: httpx.Client) -> None:
     assert same["data"][0]["embedding"] == vectors[0]
 
 
+def _auth(path: str) -> dict[str, str] | None:
+    return CF_AUTH if path.startswith("/workers-ai/") else None
+
+
 def test_embedding_dimensions_and_limits(gw: httpx.Client) -> None:
     def dims(path: str, model: str, **extra: Any) -> int:
-        response = gw.post(path, json={"model": model, "input": "x", **extra})
+        response = gw.post(path, json={"model": model, "input": "x", **extra}, headers=_auth(path))
         assert response.status_code == 200, response.text
         return len(response.json()["data"][0]["embedding"])
 
@@ -43,9 +47,13 @@ def test_embedding_dimensions_and_limits(gw: httpx.Client) -> None:
     assert dims("/workers-ai/v1/embeddings", "@cf/baai/bge-small-en-v1.5") == 384
     assert dims("/workers-ai/v1/embeddings", "@cf/baai/bge-m3") == 1024
     assert dims("/workers-ai/v1/embeddings", "@cf/some/other-embedder") == 768
-    rejected = gw.post("/workers-ai/v1/embeddings", json={"model": "@cf/baai/bge-m3", "input": "x", "dimensions": 8})
+    rejected = gw.post(
+        "/workers-ai/v1/embeddings", json={"model": "@cf/baai/bge-m3", "input": "x", "dimensions": 8}, headers=CF_AUTH
+    )
     assert rejected.status_code == 400
-    too_many = gw.post("/workers-ai/v1/embeddings", json={"model": "@cf/baai/bge-m3", "input": ["x"] * 101})
+    too_many = gw.post(
+        "/workers-ai/v1/embeddings", json={"model": "@cf/baai/bge-m3", "input": ["x"] * 101}, headers=CF_AUTH
+    )
     assert too_many.status_code == 400
     assert (
         gw.post("/openai/embeddings", json={"model": "text-embedding-3-small", "input": ["x"] * 2049}).status_code

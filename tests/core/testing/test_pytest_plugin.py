@@ -168,7 +168,7 @@ def test_driver_configure_keeps_the_mode_and_adds_client_fields() -> None:
     assert configured.emulator is driver.emulator
     assert configured.fields["cf_aig_token"] == "t"
     assert configured.fields["base_url"] == driver.emulator.base_url
-    assert "cf_aig_token" not in driver.fields
+    assert driver.fields["cf_aig_token"] == "test-cf-aig-token"  # the emulator's own token, by default
 
     class Named(Driver):
         pass

@@ -12,7 +12,7 @@ from cfaig.testing import (
     EMULATOR_ACCOUNT_ID,
     GatewayEmulator,
 )
-from tests.core.testing.helpers import CHAT, TOKEN, UUID7, chat_body, sse_data, sse_json, user
+from tests.core.testing.helpers import CF_AUTH, CHAT, TOKEN, UUID7, chat_body, sse_data, sse_json, user
 
 PROVIDER_CASES = [
     ("openai/chat/completions", {"model": "gpt-4o", "messages": user()}, "provider.openai.chat"),
@@ -50,7 +50,7 @@ PROVIDER_CASES = [
 
 @pytest.mark.parametrize(("path", "body", "label"), PROVIDER_CASES)
 def test_provider_routes(gw: httpx.Client, emulator: GatewayEmulator, path: str, body: Any, label: str) -> None:
-    response = gw.post(f"/{path}", json=body)
+    response = gw.post(f"/{path}", json=body, headers=CF_AUTH if path.startswith("workers-ai/") else None)
     assert response.status_code == 200, response.text
     assert emulator.requests[-1].route == label
     assert UUID7.match(response.headers["cf-aig-log-id"])
@@ -79,11 +79,11 @@ def test_provider_route_shapes(gw: httpx.Client) -> None:
     ]
     assert anthropic["stop_reason"] == "end_turn"
     assert set(anthropic["usage"]) == {"input_tokens", "output_tokens"}
-    native = gw.post("/workers-ai/@cf/meta/llama-3.1-8b-instruct", json={"prompt": "hey"}).json()
+    native = gw.post("/workers-ai/@cf/meta/llama-3.1-8b-instruct", json={"prompt": "hey"}, headers=CF_AUTH).json()
     assert native["success"] is True
     assert native["errors"] == [] and native["messages"] == []
     assert native["result"]["response"] == "[cfaig emulator · workers-ai/@cf/meta/llama-3.1-8b-instruct] You said: hey"
-    embedded = gw.post("/workers-ai/@cf/baai/bge-large-en-v1.5", json={"text": ["a b", "c"]}).json()
+    embedded = gw.post("/workers-ai/@cf/baai/bge-large-en-v1.5", json={"text": ["a b", "c"]}, headers=CF_AUTH).json()
     assert embedded["result"]["shape"] == [2, 1024]
     assert len(embedded["result"]["data"][1]) == 1024
 
@@ -102,7 +102,9 @@ def test_provider_streams(gw: httpx.Client) -> None:
     assert events[0]["type"] == "response.created"
     assert events[-1]["type"] == "response.completed"
     assert "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta").endswith("a b")
-    native = gw.post("/workers-ai/@cf/meta/llama-3.1-8b-instruct", json={"prompt": "a b", "stream": True}).text
+    native = gw.post(
+        "/workers-ai/@cf/meta/llama-3.1-8b-instruct", json={"prompt": "a b", "stream": True}, headers=CF_AUTH
+    ).text
     assert sse_data(native)[-1] == "[DONE]"
     assert "".join(e["response"] for e in sse_json(native)).endswith("You said: a b")
 
@@ -117,7 +119,7 @@ def test_provider_route_errors(gw: httpx.Client) -> None:
     no_max_tokens = gw.post("/anthropic/v1/messages", json={"model": "claude", "messages": user()})
     assert no_max_tokens.status_code == 400
     assert no_max_tokens.json()["type"] == "error"
-    bad_native = gw.post("/workers-ai/@cf/meta/llama-3.1-8b-instruct", json={"nothing": True})
+    bad_native = gw.post("/workers-ai/@cf/meta/llama-3.1-8b-instruct", json={"nothing": True}, headers=CF_AUTH)
     assert bad_native.status_code == 400
     assert bad_native.json()["success"] is False
     assert gw.get(CHAT).status_code == 405
