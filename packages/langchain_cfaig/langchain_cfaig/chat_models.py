@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput, ModelProfile
+from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.output_parsers.base import OutputParserLike
 from langchain_core.output_parsers.openai_tools import JsonOutputKeyToolsParser, PydanticToolsParser
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
@@ -25,9 +23,10 @@ from cfaig.errors import ConfigurationError
 from cfaig.integration.fields import GatewayFields
 from cfaig.integration.requests import chat_request, pop_call_credentials, pop_stream_timeout, split_call_kwargs
 from cfaig.integration.tools import normalise_tool_choice
-from cfaig.providers import StructuredMethod, capabilities, known_model_size
+from cfaig.providers import StructuredMethod, capabilities
 from langchain_cfaig import _convert, _tokens
 from langchain_cfaig._responses_fields import ResponsesFields
+from langchain_cfaig._schemas import json_parser, model_profile, openai_tool, response_format_param, table_profile
 
 if TYPE_CHECKING:
     from cfaig import AsyncChatStream, ChatStream  # the stream classes load httpx: only when a stream opens
@@ -131,7 +130,7 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
         """
         super()._derive()
         owner = self._profile_for or self.model
-        if self.profile is None or self.profile == _table_profile(owner):
+        if self.profile is None or self.profile == table_profile(owner):
             self.__dict__["profile"] = model_profile(self.model)  # not through __setattr__: no second derive
             self._profile_for = self.model
         else:
@@ -214,7 +213,7 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
         """Tokens of a chat request: the messages as they are sent, plus the tool schemas when given
         (OpenAI's cookbook rule; ``trim_messages(token_counter=model)`` uses it)."""
         count = _tokens.text_counter(self.model, self.custom_get_token_ids)
-        schemas = [_openai_tool(tool, index, None) for index, tool in enumerate(tools or ())]
+        schemas = [openai_tool(tool, index, None) for index, tool in enumerate(tools or ())]
         return _tokens.count_messages(_convert.messages_to_params(messages), count, schemas)
 
     # --- one request builder for the four paths -----------------------------------------------------
@@ -391,7 +390,7 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
         ``tool_choice``: ``"auto"``, ``"none"``, ``"any"``/``"required"``/``True`` (must call one),
         or a tool name (must call that one).
         """
-        formatted = [_openai_tool(tool, index, strict) for index, tool in enumerate(tools)]
+        formatted = [openai_tool(tool, index, strict) for index, tool in enumerate(tools)]
         names = [tool["function"]["name"] for tool in formatted if tool.get("type") == "function"]
         choice = normalise_tool_choice(tool_choice, names)
         if isinstance(choice, dict):
@@ -442,13 +441,13 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
             llm = self.bind(
                 response_format=response_format_param(schema, strict), ls_structured_output_format=ls_format
             )
-            parser = _json_parser(schema, is_pydantic)
+            parser = json_parser(schema, is_pydantic)
         elif method == "json_mode":
             llm = self.bind(
                 response_format={"type": "json_object"},
                 ls_structured_output_format={**ls_format, "kwargs": {"method": method}},
             )
-            parser = _json_parser(schema, is_pydantic)
+            parser = json_parser(schema, is_pydantic)
         else:
             raise ValueError(f"method must be json_schema, function_calling or json_mode, not {method!r}")
 
@@ -458,73 +457,3 @@ class ChatCloudflareAIGateway(GatewayFields, ResponsesFields, BaseChatModel):
         parser_none = RunnablePassthrough.assign(parsed=lambda _: None)
         parser_with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
         return RunnableMap(raw=llm) | parser_with_fallback
-
-
-def response_format_param(schema: Mapping[str, Any] | type, strict: bool | None = None) -> dict[str, Any]:
-    """A ``response_format`` JSON schema from a pydantic class, a TypedDict, a JSON schema, or OpenAI's
-    ``{"name": ..., "schema": ...}`` (what ChatOpenAI's ``_convert_to_openai_response_format`` accepts)."""
-    if isinstance(schema, Mapping) and "name" in schema and "schema" in schema:
-        return {"type": "json_schema", "json_schema": dict(schema)}
-    function = convert_to_openai_tool(schema, strict=strict)["function"]
-    json_schema: dict[str, Any] = {"name": function["name"], "schema": function["parameters"]}
-    if function.get("description"):
-        json_schema["description"] = function["description"]
-    if strict is not None:
-        json_schema["strict"] = strict
-    return {"type": "json_schema", "json_schema": json_schema}
-
-
-def _openai_tool(tool: Any, index: int, strict: bool | None) -> dict[str, Any]:
-    """One bound tool in OpenAI's format, or a :class:`ConfigurationError` naming the entry that is not one."""
-    try:
-        formatted = convert_to_openai_tool(tool, strict=strict)
-    except (ValueError, TypeError, KeyError) as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise ConfigurationError(f"tools[{index}] cannot be bound: {reason}") from None
-    if isinstance(formatted.get("type"), str) and formatted["type"] != "function" and "function" not in formatted:
-        return formatted  # one of OpenAI's built-in tools, passed through as langchain-core does
-    function = formatted.get("function")
-    if not isinstance(function, Mapping) or not isinstance(function.get("name"), str) or not function["name"]:
-        raise ConfigurationError(
-            f"tools[{index}] cannot be bound: an OpenAI tool dict needs function.name, "
-            'e.g. {"type": "function", "function": {"name": "get_weather", "parameters": {...}}}'
-        )
-    return formatted
-
-
-def model_profile(model: str) -> ModelProfile:
-    """What the provider table (:mod:`cfaig.providers`) knows about ``model``, as LangChain's model profile.
-
-    ``max_input_tokens`` / ``max_output_tokens`` only for a model the table sizes (no guess: LangChain's
-    middleware then asks for a profile rather than trimming to a made-up window); tool calling, forced tool
-    choice and native structured output (``response_format`` JSON schema) from the provider's capabilities.
-    Each call returns a dict of its own.
-    """
-    return cast("ModelProfile", dict(_table_profile(model)))
-
-
-@functools.lru_cache(maxsize=256)
-def _table_profile(model: str) -> ModelProfile:
-    """:func:`model_profile`, worked out once per model string (never handed out: it is shared)."""
-    caps = capabilities(model)
-    profile = ModelProfile(
-        text_inputs=True,
-        text_outputs=True,
-        tool_calling=caps.tool_calling,
-        tool_choice=caps.tool_calling and caps.tool_choice_required,
-        tool_call_streaming=caps.tool_calling,
-        structured_output=caps.json_schema,
-    )
-    size = known_model_size(model)
-    if size is not None:
-        profile["max_input_tokens"] = size.context_window
-        profile["max_output_tokens"] = size.num_output
-    # only the keys this langchain-core's ModelProfile declares (tool_call_streaming arrived after 1.4)
-    declared = ModelProfile.__required_keys__ | ModelProfile.__optional_keys__
-    return cast("ModelProfile", {key: value for key, value in profile.items() if key in declared})
-
-
-def _json_parser(schema: dict[str, Any] | type | None, is_pydantic: bool) -> OutputParserLike[Any]:
-    if is_pydantic:
-        return PydanticOutputParser(pydantic_object=cast("Any", schema))
-    return JsonOutputParser()
