@@ -326,7 +326,7 @@ class Demo:
         self.step("An agent that calls a tool (langchain.agents.create_agent)", self.agent)
         self.step("Structured output into a pydantic class", self.structured)
         self.step("A cached call, repeated (cf-aig-cache-ttl)", self.cache)
-        self.step("A fallback served by the second model (Universal Endpoint)", self.fallback)
+        self.step("A fallback served by the second model (tried client-side, in turn)", self.fallback)
         self.step("A LlamaIndex RAG query over the bundled documents", self.rag)
         self.step("A reasoning model with a tool on the Responses API", self.responses)
         self.step("A typed error from a bad request, explained", self.typed_error)
