@@ -10,6 +10,7 @@ outlast it. Errors come from ``cfaig._error_mapping``, like every other.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import sys
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Iterator
@@ -77,6 +78,8 @@ async def within(budget: Budget, awaitable: Awaitable[_T]) -> _T:
     if remaining is None:
         return await awaitable
     if remaining <= 0:
+        if inspect.iscoroutine(awaitable):
+            awaitable.close()  # never started: closed, so it is not reported as a coroutine never awaited
         raise budget.expired()
     if sys.version_info >= (3, 11):  # a cancel scope in this task: no task hop before the body is read
         scope = asyncio.timeout(remaining)
